@@ -1,0 +1,105 @@
+package specbeam.decode;
+
+/**
+ * Counters of one generation call, counted (never estimated) by the strategies and the model runner.
+ * Names follow ONNX Runtime GenAI: {@code acceptanceRate = draftAccepted / draftProposed}.
+ */
+public final class DecodeStats {
+    /** Largest "steps per target forward" value with its own histogram bucket; larger values land in the last. */
+    public static final int HISTOGRAM_SIZE = 33;
+
+    public long targetForwards;
+    public long draftForwards;
+    /** Tokens fed to the target (prompt tokens, tree nodes and padding included). */
+    public long targetTokensFed;
+    /** Tokens fed to the draft. */
+    public long draftTokensFed;
+    /** New tokens produced: per prompt, the returned best sequence's generated length (greedy, sampling) or beam steps. */
+    public long tokensGenerated;
+    /** Decoding steps: tokens for greedy/sampling, beam-search steps for beam modes (summed over prompts). */
+    public long steps;
+    public long draftProposed;
+    public long draftAccepted;
+    public long roundsFullAccept;
+    public long roundsPartialAccept;
+    public long roundsZeroAccept;
+    /** stepsHistogram[n] = decode rounds (target forwards after prefill) that advanced n steps. */
+    public final long[] stepsHistogram = new long[HISTOGRAM_SIZE];
+    public long targetOrtNanos;
+    public long draftOrtNanos;
+    public long wallNanos;
+    public long prefillNanos;
+    /** Bytes of KV cache moved by the engine (new entries written, rows reordered, paths gathered). */
+    public long kvBytesCopied;
+
+    /** Records that one decode round (one target forward after prefill) advanced {@code steps} steps. */
+    public void recordRound(int stepsAdvanced) {
+        stepsHistogram[Math.min(stepsAdvanced, HISTOGRAM_SIZE - 1)]++;
+    }
+
+    public double acceptanceRate() {
+        return draftProposed == 0 ? Double.NaN : (double) draftAccepted / draftProposed;
+    }
+
+    /** Mean decoding steps per decode-phase target forward (prefill excluded). */
+    public double stepsPerTargetForward() {
+        long rounds = 0;
+        long total = 0;
+        for (int i = 0; i < HISTOGRAM_SIZE; i++) {
+            rounds += stepsHistogram[i];
+            total += i * stepsHistogram[i];
+        }
+        return rounds == 0 ? Double.NaN : (double) total / rounds;
+    }
+
+    /** Target forwards (prefill included) per generated token. */
+    public double targetForwardsPerToken() {
+        return tokensGenerated == 0 ? Double.NaN : (double) targetForwards / tokensGenerated;
+    }
+
+    /** Share of wall time spent inside ONNX Runtime (target and draft). */
+    public double ortShare() {
+        return wallNanos == 0 ? Double.NaN : (double) (targetOrtNanos + draftOrtNanos) / wallNanos;
+    }
+
+    public double kvBytesPerToken() {
+        return tokensGenerated == 0 ? Double.NaN : (double) kvBytesCopied / tokensGenerated;
+    }
+
+    /** Adds another call's counters to these. */
+    public void add(DecodeStats o) {
+        targetForwards += o.targetForwards;
+        draftForwards += o.draftForwards;
+        targetTokensFed += o.targetTokensFed;
+        draftTokensFed += o.draftTokensFed;
+        tokensGenerated += o.tokensGenerated;
+        steps += o.steps;
+        draftProposed += o.draftProposed;
+        draftAccepted += o.draftAccepted;
+        roundsFullAccept += o.roundsFullAccept;
+        roundsPartialAccept += o.roundsPartialAccept;
+        roundsZeroAccept += o.roundsZeroAccept;
+        for (int i = 0; i < HISTOGRAM_SIZE; i++) {
+            stepsHistogram[i] += o.stepsHistogram[i];
+        }
+        targetOrtNanos += o.targetOrtNanos;
+        draftOrtNanos += o.draftOrtNanos;
+        wallNanos += o.wallNanos;
+        prefillNanos += o.prefillNanos;
+        kvBytesCopied += o.kvBytesCopied;
+    }
+
+    /** One readable line, as printed by the {@code generate} command. */
+    public String summary() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("tokens=%d steps=%d target_forwards=%d draft_forwards=%d", tokensGenerated, steps,
+                targetForwards, draftForwards));
+        if (draftProposed > 0) {
+            sb.append(String.format(" acceptance=%.3f (%d/%d) steps/target_forward=%.2f", acceptanceRate(),
+                    draftAccepted, draftProposed, stepsPerTargetForward()));
+        }
+        sb.append(String.format(" wall=%.1fms ort=%.0f%% kv_bytes/token=%.0f", wallNanos / 1e6, 100 * ortShare(),
+                kvBytesPerToken()));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,110 @@
+package specbeam.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The {@code manifest.json} written by {@code models/export.py} (format {@code specbeam-onnx-v1}, see
+ * {@code models/FORMAT.md}). Token ids, shapes and I/O names come from here, never from constants.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record ModelManifest(
+        @JsonProperty("format") String format,
+        @JsonProperty("model_type") String modelType,
+        @JsonProperty("architecture") String architecture,
+        @JsonProperty("num_layers") int numLayers,
+        @JsonProperty("num_heads") int numHeads,
+        @JsonProperty("num_kv_heads") int numKvHeads,
+        @JsonProperty("head_dim") int headDim,
+        @JsonProperty("hidden_size") int hiddenSize,
+        @JsonProperty("vocab_size") int vocabSize,
+        @JsonProperty("max_positions") int maxPositions,
+        @JsonProperty("bos_token_id") Integer bosTokenId,
+        @JsonProperty("eos_token_ids") int[] eosTokenIds,
+        @JsonProperty("pad_token_id") Integer padTokenId,
+        @JsonProperty("dtype") String dtype,
+        @JsonProperty("mask_min") double maskMin,
+        @JsonProperty("parameters") long parameters,
+        @JsonProperty("flops_per_token") long flopsPerToken,
+        @JsonProperty("inputs") Map<String, String> inputs,
+        @JsonProperty("outputs") Map<String, String> outputs,
+        @JsonProperty("source") JsonNode source,
+        @JsonProperty("files") Map<String, String> files) {
+
+    public static final String FORMAT = "specbeam-onnx-v1";
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
+
+    /** Reads and checks {@code dir/manifest.json}; errors name the file and what to do. */
+    public static ModelManifest read(Path dir) {
+        Path file = dir.resolve("manifest.json");
+        if (!Files.isDirectory(dir)) {
+            throw new ModelLoadException("model directory " + dir + " does not exist: export one with "
+                    + "'python models/export.py --model <id> --out " + dir + "'");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ModelLoadException(dir + " has no manifest.json: it is not a specbeam model directory "
+                    + "(export one with 'python models/export.py --model <id> --out <dir>')");
+        }
+        ModelManifest m;
+        try {
+            m = JSON.readValue(file.toFile(), ModelManifest.class);
+        } catch (IOException e) {
+            throw new ModelLoadException(file + " is not a valid manifest: " + firstLine(e.getMessage())
+                    + " (re-export the model)");
+        }
+        return m.check(file);
+    }
+
+    private ModelManifest check(Path file) {
+        if (!FORMAT.equals(format)) {
+            throw new ModelLoadException(file + " has format '" + format + "', expected '" + FORMAT
+                    + "' (re-export the model with models/export.py)");
+        }
+        if (!"float32".equals(dtype)) {
+            throw new ModelLoadException(file + ": dtype '" + dtype + "' is not supported by the Java engine yet (export with --dtype float32)");
+        }
+        if (numLayers < 1 || numKvHeads < 1 || headDim < 1 || vocabSize < 2 || maxPositions < 2) {
+            throw new ModelLoadException(file + " has impossible shapes (layers=" + numLayers + ", kv_heads="
+                    + numKvHeads + ", head_dim=" + headDim + ", vocab=" + vocabSize + ")");
+        }
+        if (eosTokenIds == null) {
+            throw new ModelLoadException(file + " lists no eos_token_ids");
+        }
+        return this;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "unreadable";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    public String inputName(String key, int layer) {
+        return inputs.get(key).replace("{i}", Integer.toString(layer));
+    }
+
+    public String outputName(String key, int layer) {
+        return outputs.get(key).replace("{i}", Integer.toString(layer));
+    }
+
+    /** Floats in one KV row per layer and kind: {@code kv_heads * head_dim} per position. */
+    public int kvWidth() {
+        return numKvHeads * headDim;
+    }
+
+    /** Pad id to feed in unused batch slots: the manifest's pad, else its first EOS. */
+    public int fillerTokenId() {
+        return padTokenId != null ? padTokenId : eosTokenIds.length > 0 ? eosTokenIds[0] : 0;
+    }
+}

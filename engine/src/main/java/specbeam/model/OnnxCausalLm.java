@@ -1,0 +1,195 @@
+package specbeam.model;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/** One exported model loaded into an ONNX Runtime session. Thread-confined: one generation at a time. */
+public final class OnnxCausalLm implements AutoCloseable {
+    private final ModelManifest manifest;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final ExecutionProvider provider;
+    private final Set<String> outputNames;
+    private final Path dir;
+
+    private OnnxCausalLm(Path dir, ModelManifest manifest, OrtEnvironment env, OrtSession session,
+                         ExecutionProvider provider) {
+        this.dir = dir;
+        this.manifest = manifest;
+        this.env = env;
+        this.session = session;
+        this.provider = provider;
+        Set<String> names = new LinkedHashSet<>();
+        names.add(manifest.outputs().get("logits"));
+        for (int i = 0; i < manifest.numLayers(); i++) {
+            names.add(manifest.outputName("present_key", i));
+            names.add(manifest.outputName("present_value", i));
+        }
+        this.outputNames = Set.copyOf(names);
+    }
+
+    /**
+     * Loads {@code dir} (manifest, checksum-verified {@code model.onnx}) into a session.
+     *
+     * @param requested CUDA is tried when asked for; if its libraries do not load, the session runs on CPU
+     *                  and one line on stderr says so
+     * @param threads   intra-op threads (CPU)
+     */
+    public static OnnxCausalLm load(Path dir, ExecutionProvider requested, int threads) {
+        ModelManifest manifest = ModelManifest.read(dir);
+        Path model = dir.resolve("model.onnx");
+        if (!Files.isRegularFile(model)) {
+            throw new ModelLoadException(dir + " has no model.onnx (re-export the model with models/export.py)");
+        }
+        verifyChecksums(dir, manifest);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        ExecutionProvider used = requested;
+        try (SessionOptions options = new SessionOptions()) {
+            options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
+            options.setIntraOpNumThreads(Math.max(1, threads));
+            options.setInterOpNumThreads(1);
+            options.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            if (requested == ExecutionProvider.CUDA) {
+                try {
+                    options.addCUDA(0);
+                } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+                    System.err.println("specbeam: CUDA provider unavailable (" + oneLine(e.getMessage())
+                            + "); running on CPU");
+                    used = ExecutionProvider.CPU;
+                }
+            }
+            OrtSession session = env.createSession(model.toString(), options);
+            checkSignature(session, manifest, model);
+            return new OnnxCausalLm(dir, manifest, env, session, used);
+        } catch (OrtException e) {
+            throw new ModelLoadException(model + " cannot be loaded by ONNX Runtime (" + oneLine(e.getMessage())
+                    + "); the file is corrupt or not an exported model: re-export it with models/export.py", e);
+        }
+    }
+
+    private static void checkSignature(OrtSession session, ModelManifest m, Path model) throws OrtException {
+        Set<String> inputs = session.getInputNames();
+        for (String key : new String[] {"input_ids", "position_ids", "attention_mask"}) {
+            if (!inputs.contains(m.inputs().get(key))) {
+                session.close();
+                throw new ModelLoadException(model + " lacks input '" + m.inputs().get(key)
+                        + "' named in its manifest: re-export it with models/export.py");
+            }
+        }
+        if (!inputs.contains(m.inputName("past_key", m.numLayers() - 1))) {
+            session.close();
+            throw new ModelLoadException(model + " has fewer layers than its manifest says (" + m.numLayers() + ")");
+        }
+    }
+
+    private static void verifyChecksums(Path dir, ModelManifest manifest) {
+        Map<String, String> files = manifest.files();
+        if (files == null) {
+            return;
+        }
+        for (Map.Entry<String, String> e : files.entrySet()) {
+            if (!e.getKey().startsWith("model.onnx")) {
+                continue;
+            }
+            Path file = dir.resolve(e.getKey());
+            if (!Files.isRegularFile(file)) {
+                throw new ModelLoadException(dir + " lacks " + e.getKey() + " listed in its manifest (re-export the model)");
+            }
+            String expected = e.getValue().startsWith("sha256:") ? e.getValue().substring(7) : e.getValue();
+            String actual = sha256(file);
+            if (!actual.equalsIgnoreCase(expected)) {
+                throw new ModelLoadException(file + " does not match its manifest checksum (sha256 " + actual
+                        + ", manifest " + expected + "): the file is corrupt or was changed; re-export the model");
+            }
+        }
+    }
+
+    static String sha256(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                digest.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (IOException e) {
+            throw new ModelLoadException("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String oneLine(String s) {
+        if (s == null) {
+            return "no details";
+        }
+        String t = s.strip();
+        int nl = t.indexOf('\n');
+        return nl < 0 ? t : t.substring(0, nl);
+    }
+
+    /**
+     * A fresh decoding state over {@code rows} rows of {@code capacity} positions each.
+     *
+     * @param timer receives the nanoseconds spent inside ONNX Runtime and KV bytes copied
+     */
+    public LmState newState(int rows, int capacity, OrtTimer timer) {
+        if (capacity > manifest.maxPositions()) {
+            capacity = manifest.maxPositions();
+        }
+        return new OnnxLmState(this, rows, capacity, timer);
+    }
+
+    public ModelManifest manifest() {
+        return manifest;
+    }
+
+    public ExecutionProvider provider() {
+        return provider;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    OrtEnvironment env() {
+        return env;
+    }
+
+    OrtSession session() {
+        return session;
+    }
+
+    Set<String> outputNames() {
+        return outputNames;
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("closing the ONNX Runtime session failed", e);
+        }
+    }
+
+    /** Where a state reports ONNX Runtime time and cache bytes moved. */
+    public interface OrtTimer {
+        void ortNanos(long nanos, int tokensFed);
+
+        void kvBytes(long bytes);
+    }
+}
