@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** One exported model loaded into an ONNX Runtime session. Thread-confined: one generation at a time. */
-public final class OnnxCausalLm implements AutoCloseable {
+public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
     private final ModelManifest manifest;
     private final OrtEnvironment env;
     private final OrtSession session;
@@ -146,6 +146,7 @@ public final class OnnxCausalLm implements AutoCloseable {
      *
      * @param timer receives the nanoseconds spent inside ONNX Runtime and KV bytes copied
      */
+    @Override
     public LmState newState(int rows, int capacity, OrtTimer timer) {
         if (capacity > manifest.maxPositions()) {
             capacity = manifest.maxPositions();

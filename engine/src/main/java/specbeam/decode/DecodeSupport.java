@@ -1,0 +1,93 @@
+package specbeam.decode;
+
+import specbeam.model.ModelManifest;
+import specbeam.model.OnnxCausalLm;
+
+import java.util.List;
+
+/** Checks and helpers shared by all strategies. */
+final class DecodeSupport {
+    private DecodeSupport() {
+    }
+
+    /** End-of-sequence ids: the configuration's, else the target manifest's. */
+    static int[] eosTokens(GenerationConfig config, ModelManifest target) {
+        return config.eosTokenIds() != null ? config.eosTokenIds() : target.eosTokenIds();
+    }
+
+    /**
+     * Validates a batch of prompts against the model and returns the longest prompt.
+     *
+     * @throws IllegalArgumentException for an empty batch or prompt, an out-of-vocabulary id, or a prompt
+     *                                  that cannot take {@code maxNewTokens} more positions
+     */
+    static int checkPrompts(List<int[]> prompts, ModelManifest m, GenerationConfig config) {
+        if (prompts == null || prompts.isEmpty()) {
+            throw new IllegalArgumentException("no prompts given: pass at least one prompt");
+        }
+        int longest = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] p = prompts.get(i);
+            if (p == null || p.length == 0) {
+                throw new IllegalArgumentException("prompt " + i + " is empty: give at least one token");
+            }
+            for (int id : p) {
+                if (id < 0 || id >= m.vocabSize()) {
+                    throw new IllegalArgumentException("prompt " + i + " has token id " + id
+                            + " outside the model's vocabulary 0.." + (m.vocabSize() - 1));
+                }
+            }
+            if (p.length + config.maxNewTokens() > m.maxPositions()) {
+                throw new IllegalArgumentException("prompt " + i + " has " + p.length + " tokens; with maxNewTokens="
+                        + config.maxNewTokens() + " that exceeds the model's " + m.maxPositions()
+                        + " positions: shorten the prompt or lower maxNewTokens");
+            }
+            longest = Math.max(longest, p.length);
+        }
+        return longest;
+    }
+
+    static OnnxCausalLm.OrtTimer targetTimer(DecodeStats stats) {
+        return new OnnxCausalLm.OrtTimer() {
+            @Override
+            public void ortNanos(long nanos, int tokensFed) {
+                stats.targetOrtNanos += nanos;
+                stats.targetForwards++;
+                stats.targetTokensFed += tokensFed;
+            }
+
+            @Override
+            public void kvBytes(long bytes) {
+                stats.kvBytesCopied += bytes;
+            }
+        };
+    }
+
+    static OnnxCausalLm.OrtTimer draftTimer(DecodeStats stats) {
+        return new OnnxCausalLm.OrtTimer() {
+            @Override
+            public void ortNanos(long nanos, int tokensFed) {
+                stats.draftOrtNanos += nanos;
+                stats.draftForwards++;
+                stats.draftTokensFed += tokensFed;
+            }
+
+            @Override
+            public void kvBytes(long bytes) {
+                stats.kvBytesCopied += bytes;
+            }
+        };
+    }
+
+    static int[] append(int[] tokens, int token) {
+        int[] out = java.util.Arrays.copyOf(tokens, tokens.length + 1);
+        out[tokens.length] = token;
+        return out;
+    }
+
+    static int[] concat(int[] a, int[] b, int bLength) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + bLength);
+        System.arraycopy(b, 0, out, a.length, bLength);
+        return out;
+    }
+}

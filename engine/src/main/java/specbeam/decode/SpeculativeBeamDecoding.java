@@ -1,0 +1,367 @@
+package specbeam.decode;
+
+import specbeam.model.LanguageModel;
+import specbeam.model.LmState;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Exact speculative beam search. Each round:
+ * <ol>
+ *   <li><b>draft</b>: per live beam, the draft runs a small beam search of its own ({@code treeBranching}
+ *       nodes per level, {@code k} levels, at most {@code treeBudget} nodes) rooted at the beam's pending token;</li>
+ *   <li><b>verify</b>: the target scores every tree node of every beam in one forward, through a tree mask
+ *       over the beams' caches;</li>
+ *   <li><b>replay</b>: the target's own beam-search step ({@link BeamSearch}) runs on the target's log-probs at
+ *       the current beams; while every beam it selects is a tree node, the next step's log-probs are known
+ *       too, so it replays again. Every round advances at least one step;</li>
+ *   <li><b>update caches</b>: rows are reordered to the surviving beams, the KV entries of their tree paths
+ *       are kept (target and draft), the rest is dropped.</li>
+ * </ol>
+ * The beams equal target-only beam search's, up to floating-point near-ties of the two forward shapes.
+ */
+public final class SpeculativeBeamDecoding implements DecodingStrategy {
+    private final LanguageModel target;
+    private final LanguageModel draft;
+
+    public SpeculativeBeamDecoding(LanguageModel target, LanguageModel draft) {
+        this.target = target;
+        this.draft = draft;
+    }
+
+    /** A draft token tree of one row: node 0 is the root (the beam's pending token). */
+    private static final class Tree {
+        final List<Integer> tokens = new ArrayList<>();
+        final List<Integer> parents = new ArrayList<>();
+        final List<Integer> levels = new ArrayList<>();
+        final List<Double> cumulative = new ArrayList<>();
+
+        int add(int token, int parent, int level, double cum) {
+            tokens.add(token);
+            parents.add(parent);
+            levels.add(level);
+            cumulative.add(cum);
+            return tokens.size() - 1;
+        }
+
+        int child(int node, int token) {
+            for (int c = node + 1; c < tokens.size(); c++) {
+                if (parents.get(c) == node && tokens.get(c) == token) {
+                    return c;
+                }
+            }
+            return -1;
+        }
+
+        int size() {
+            return tokens.size();
+        }
+    }
+
+    @Override
+    public GenerationResult generate(List<int[]> prompts, GenerationConfig config, SpeculationTrace trace) {
+        long start = System.nanoTime();
+        int n = prompts.size();
+        int width = config.beamWidth();
+        int rows = n * width;
+        int longest = DecodeSupport.checkPrompts(prompts, target.manifest(), config);
+        int[] eos = DecodeSupport.eosTokens(config, target.manifest());
+        int vocab = target.manifest().vocabSize();
+        int treeNodes = Math.min(config.treeBudget(), config.k() * config.treeBranching());
+        int capacity = longest + config.maxNewTokens() + treeNodes + 2;
+        DecodeStats stats = new DecodeStats();
+        BeamSearch[] searches = new BeamSearch[n];
+        float[] logits = new float[vocab];
+        float[] draftLogProbs = new float[draft.manifest().vocabSize()];
+        float[][][] logProbs = new float[n][width][vocab];
+        int[][] committed = new int[rows][];   // per row: target-committed tokens (prompt + generated)
+        int[] pendingToken = new int[rows];    // per row: the beam's last token, not yet in any cache
+        try (LmState tgt = target.newState(rows, capacity, DecodeSupport.targetTimer(stats));
+             LmState drf = draft.newState(rows, capacity, DecodeSupport.draftTimer(stats))) {
+            // 0. prefill both models, first beam step from the prefill logits
+            int[][] promptArray = prompts.toArray(new int[0][]);
+            LmState.Logits out = tgt.forward(0, promptArray, null);
+            drf.forward(0, promptArray, null);
+            int[] sources = new int[rows];
+            for (int i = 0; i < n; i++) {
+                int len = prompts.get(i).length;
+                tgt.commit(i, GreedyDecoding.range(len));
+                drf.commit(i, GreedyDecoding.range(len));
+                searches[i] = new BeamSearch(len, config, eos);
+                out.copy(i, len - 1, logits);
+                searches[i].processLogits(logits, logProbs[i][0]);
+                for (int b = 1; b < width; b++) {
+                    System.arraycopy(logProbs[i][0], 0, logProbs[i][b], 0, vocab);
+                }
+            }
+            for (int r = 0; r < rows; r++) {
+                sources[r] = r / width;
+            }
+            tgt.selectRows(sources);
+            drf.selectRows(sources);
+            for (int i = 0; i < n; i++) {
+                searches[i].step(logProbs[i]);
+                stats.steps++;
+                for (int b = 0; b < width; b++) {
+                    committed[i * width + b] = prompts.get(i);
+                    pendingToken[i * width + b] = searches[i].token(b);
+                }
+            }
+            stats.prefillNanos = System.nanoTime() - start;
+
+            while (true) {
+                boolean[] active = new boolean[rows];
+                boolean any = false;
+                for (int r = 0; r < rows; r++) {
+                    active[r] = !searches[r / width].isDone();
+                    any |= active[r];
+                }
+                if (!any) {
+                    break;
+                }
+                // 1. draft: a small beam search of the draft per row
+                Tree[] trees = draftTrees(drf, active, committed, pendingToken, config, draftLogProbs, stats);
+                // 2. verify: one target forward over all trees
+                out = verify(tgt, trees, active);
+                // 3. replay the target's beam search, 4. keep the surviving paths
+                for (int i = 0; i < n; i++) {
+                    if (!searches[i].isDone()) {
+                        replay(i, width, searches[i], trees, out, tgt, drf, committed, pendingToken, logProbs[i],
+                                logits, config, stats, trace);
+                    }
+                }
+            }
+        }
+        return BeamSearchDecoding.results(searches, prompts, config, stats, start);
+    }
+
+    private Tree[] draftTrees(LmState drf, boolean[] active, int[][] committed, int[] pendingToken,
+                              GenerationConfig config, float[] draftLogProbs, DecodeStats stats) {
+        int rows = active.length;
+        Tree[] trees = new Tree[rows];
+        int[][] feed = new int[rows][];
+        for (int r = 0; r < rows; r++) {
+            trees[r] = new Tree();
+            trees[r].add(pendingToken[r], -1, 0, 0.0);
+            if (!active[r]) {
+                feed[r] = new int[0];
+                continue;
+            }
+            // catch the draft up with the target's committed tokens, then the root
+            int lag = committed[r].length - drf.length(r);
+            feed[r] = new int[lag + 1];
+            System.arraycopy(committed[r], drf.length(r), feed[r], 0, lag);
+            feed[r][lag] = pendingToken[r];
+        }
+        LmState.Logits out = drf.forward(0, feed, null);
+        int[] lastNode = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            if (active[r]) {
+                drf.commit(r, GreedyDecoding.range(feed[r].length));
+                lastNode[r] = feed[r].length - 1;
+            }
+        }
+        int budget = Math.min(config.treeBudget(), config.k() * config.treeBranching());
+        int[][] frontier = new int[rows][];
+        for (int r = 0; r < rows; r++) {
+            frontier[r] = active[r] ? new int[] {0} : new int[0];
+        }
+        for (int level = 1; level <= config.k(); level++) {
+            // expand: children of the frontier, best `branching` of them by cumulative draft log-prob
+            int[][] next = new int[rows][];
+            boolean anyNew = false;
+            for (int r = 0; r < rows; r++) {
+                Tree tree = trees[r];
+                List<double[]> cands = new ArrayList<>();   // {cum, parentNode, token}
+                for (int f = 0; f < frontier[r].length; f++) {
+                    int node = frontier[r][f];
+                    out.copy(r, level == 1 ? lastNode[r] : f, draftLogitsScratch(draftLogProbs));
+                    TokenScores.logSoftmax(scratch, draftLogProbs);
+                    for (int t : topTokens(draftLogProbs, config.treeBranching())) {
+                        cands.add(new double[] {tree.cumulative.get(node) + draftLogProbs[t], node, t});
+                    }
+                }
+                cands.sort((a, b) -> Double.compare(b[0], a[0]));
+                int room = Math.min(config.treeBranching(), budget - (tree.size() - 1));
+                int take = Math.max(0, Math.min(room, cands.size()));
+                next[r] = new int[take];
+                for (int c = 0; c < take; c++) {
+                    double[] cand = cands.get(c);
+                    next[r][c] = tree.add((int) cand[2], (int) cand[1], level, cand[0]);
+                }
+                anyNew |= take > 0;
+            }
+            frontier = next;
+            if (!anyNew || level == config.k()) {
+                break;
+            }
+            // forward the new level through the draft (pending index = tree node - 1)
+            int[][] levelTokens = new int[rows][];
+            int[][] levelParents = new int[rows][];
+            for (int r = 0; r < rows; r++) {
+                levelTokens[r] = new int[frontier[r].length];
+                levelParents[r] = new int[frontier[r].length];
+                for (int c = 0; c < frontier[r].length; c++) {
+                    levelTokens[r][c] = trees[r].tokens.get(frontier[r][c]);
+                    levelParents[r][c] = trees[r].parents.get(frontier[r][c]) - 1;
+                }
+            }
+            out = drf.forward(0, levelTokens, levelParents);
+        }
+        for (int r = 0; r < rows; r++) {
+            stats.draftProposed += trees[r].size() - 1;
+        }
+        return trees;
+    }
+
+    private float[] scratch = new float[0];
+
+    private float[] draftLogitsScratch(float[] like) {
+        if (scratch.length != like.length) {
+            scratch = new float[like.length];
+        }
+        return scratch;
+    }
+
+    private static int[] topTokens(float[] scores, int count) {
+        int[] best = new int[Math.min(count, scores.length)];
+        Arrays.fill(best, -1);
+        for (int v = 0; v < scores.length; v++) {
+            int at = best.length;
+            while (at > 0 && (best[at - 1] < 0 || scores[v] > scores[best[at - 1]])) {
+                at--;
+            }
+            if (at < best.length) {
+                System.arraycopy(best, at, best, at + 1, best.length - at - 1);
+                best[at] = v;
+            }
+        }
+        return best;
+    }
+
+    private static LmState.Logits verify(LmState tgt, Tree[] trees, boolean[] active) {
+        int rows = trees.length;
+        int[][] tokens = new int[rows][];
+        int[][] parents = new int[rows][];
+        for (int r = 0; r < rows; r++) {
+            if (!active[r]) {
+                tokens[r] = new int[0];
+                parents[r] = new int[0];
+                continue;
+            }
+            Tree tree = trees[r];
+            tokens[r] = tree.tokens.stream().mapToInt(Integer::intValue).toArray();
+            parents[r] = tree.parents.stream().mapToInt(Integer::intValue).toArray();
+        }
+        return tgt.forward(0, tokens, parents);
+    }
+
+    private static void replay(int prompt, int width, BeamSearch search, Tree[] trees, LmState.Logits out,
+                               LmState tgt, LmState drf, int[][] committed, int[] pendingToken,
+                               float[][] logProbs, float[] logits, GenerationConfig config, DecodeStats stats,
+                               SpeculationTrace trace) {
+        int base = prompt * width;
+        int[] srcRow = new int[width];     // per beam: the row (at round start) whose tree it walks
+        int[] node = new int[width];       // per beam: its current tree node
+        List<List<Integer>> paths = new ArrayList<>();
+        for (int b = 0; b < width; b++) {
+            srcRow[b] = base + b;
+            node[b] = 0;
+            paths.add(new ArrayList<>(List.of(0)));
+        }
+        int stepsThisRound = 0;
+        int[] finalToken = new int[width];
+        while (true) {
+            for (int b = 0; b < width; b++) {
+                out.copy(srcRow[b], node[b], logits);
+                search.processLogits(logits, logProbs[b]);
+            }
+            search.step(logProbs);
+            stepsThisRound++;
+            int[] nextRow = new int[width];
+            int[] nextNode = new int[width];
+            List<List<Integer>> nextPaths = new ArrayList<>();
+            boolean allInTree = !search.isDone();
+            for (int j = 0; j < width; j++) {
+                int p = search.parent(j);
+                int t = search.token(j);
+                nextRow[j] = srcRow[p];
+                finalToken[j] = t;
+                nextPaths.add(paths.get(p));
+                int child = trees[srcRow[p]].child(node[p], t);
+                nextNode[j] = child;
+                allInTree &= child >= 0;
+            }
+            if (!allInTree) {
+                srcRow = nextRow;
+                paths = nextPaths;
+                break;
+            }
+            for (int j = 0; j < width; j++) {
+                List<Integer> extended = new ArrayList<>(nextPaths.get(j));
+                extended.add(nextNode[j]);
+                nextPaths.set(j, extended);
+            }
+            srcRow = nextRow;
+            node = nextNode;
+            paths = nextPaths;
+        }
+        stats.steps += stepsThisRound;
+        stats.recordRound(stepsThisRound);
+        if (search.isDone()) {
+            return;
+        }
+        // 4. reorder rows to the surviving beams and keep their tree paths
+        int[] sources = new int[tgt.rows()];
+        for (int r = 0; r < sources.length; r++) {
+            sources[r] = r;
+        }
+        java.util.Set<Long> used = new java.util.HashSet<>();
+        int[][] newCommitted = new int[width][];
+        for (int j = 0; j < width; j++) {
+            sources[base + j] = srcRow[j];
+            Tree tree = trees[srcRow[j]];
+            List<Integer> path = paths.get(j);
+            int[] toks = new int[path.size()];
+            for (int s = 0; s < path.size(); s++) {
+                toks[s] = tree.tokens.get(path.get(s));
+                if (s > 0) {
+                    used.add(((long) srcRow[j] << 32) | path.get(s));
+                }
+            }
+            newCommitted[j] = DecodeSupport.concat(committed[srcRow[j]], toks, toks.length);
+        }
+        stats.draftAccepted += used.size();
+        tgt.selectRows(sources);
+        drf.selectRows(sources);
+        for (int j = 0; j < width; j++) {
+            List<Integer> path = paths.get(j);
+            Tree tree = trees[srcRow[j]];
+            int[] targetPath = path.stream().mapToInt(Integer::intValue).toArray();
+            tgt.commit(base + j, targetPath);
+            int draftNodes = 0;   // tree nodes the draft has forwarded: levels 1 .. k-1
+            while (draftNodes + 1 < path.size() && tree.levels.get(path.get(draftNodes + 1)) < config.k()) {
+                draftNodes++;
+            }
+            int[] draftPath = new int[draftNodes];
+            for (int s = 0; s < draftNodes; s++) {
+                draftPath[s] = path.get(s + 1) - 1;
+            }
+            drf.commit(base + j, draftPath);
+            committed[base + j] = newCommitted[j];
+            pendingToken[base + j] = finalToken[j];
+        }
+        if (trace != null) {
+            Tree tree = trees[srcRow[0]];
+            List<Integer> path = paths.get(0);
+            int[] proposed = new int[path.size() - 1];
+            for (int s = 1; s < path.size(); s++) {
+                proposed[s - 1] = tree.tokens.get(path.get(s));
+            }
+            int[] emitted = DecodeSupport.append(proposed, finalToken[0]);
+            trace.round(prompt, proposed, proposed.length, emitted);
+        }
+    }
+}

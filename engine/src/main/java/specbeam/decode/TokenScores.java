@@ -1,0 +1,67 @@
+package specbeam.decode;
+
+/** Small numeric kernels over one vocabulary-sized score vector. */
+final class TokenScores {
+    private TokenScores() {
+    }
+
+    /** {@code out = log_softmax(logits)}, computed like PyTorch's float32 kernel (max-shifted, log-sum-exp). */
+    static void logSoftmax(float[] logits, float[] out) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float x : logits) {
+            max = Math.max(max, x);
+        }
+        double sum = 0;
+        for (float x : logits) {
+            sum += Math.exp(x - max);
+        }
+        float logSum = (float) Math.log(sum);
+        for (int i = 0; i < logits.length; i++) {
+            out[i] = (logits[i] - max) - logSum;
+        }
+    }
+
+    /** Index of the largest score; the first one on exact ties (as {@code torch.argmax}). */
+    static int argmax(float[] scores) {
+        int best = 0;
+        for (int i = 1; i < scores.length; i++) {
+            if (scores[i] > scores[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Best minus runner-up score: how far the argmax decision is from a tie. */
+    static double topGap(float[] scores) {
+        float first = Float.NEGATIVE_INFINITY;
+        float second = Float.NEGATIVE_INFINITY;
+        for (float x : scores) {
+            if (x > first) {
+                second = first;
+                first = x;
+            } else if (x > second) {
+                second = x;
+            }
+        }
+        return (double) first - second;
+    }
+
+    /** Forbids end-of-sequence tokens (Hugging Face's {@code MinNewTokensLengthLogitsProcessor}). */
+    static void forbid(float[] scores, int[] tokens) {
+        for (int t : tokens) {
+            if (t < scores.length) {
+                scores[t] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    static boolean contains(int[] set, int token) {
+        for (int t : set) {
+            if (t == token) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
