@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Export a Hugging Face causal LM to a specbeam model directory (FORMAT.md).
+
+    python models/export.py --model <hub id or local dir> --out <dir> [--opset 18]
+
+Writes model.onnx (decoder with past, 4D additive mask, new-token k/v out), tokenizer.json,
+tokenizer_config.json and manifest.json. Before anything is published, ONNX Runtime is
+compared with PyTorch on a prefill, a decode step and two token trees, and each tree node is
+compared with a plain forward over its linear path (export_check.py). Everything is written
+to a temporary directory and moved into --out only when the check passes.
+
+Exit code 2 with one line on stderr for: a model that is neither a local directory nor in
+the local Hugging Face cache (nothing is downloaded unless --download), an architecture
+that is not a supported decoder-only LM, or a failed check.
+"""
+
+import argparse
+import json
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+from common import FORMAT, CliError, quiet_libraries, run_cli, sha256_file, write_json
+
+# model_type values whose export this repository tests (models/tests). Others: --allow-untested.
+SUPPORTED = ("llama", "qwen2", "gpt2", "gpt_neox")
+SPECBEAM_EXPORTER_VERSION = "1"
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="Hugging Face hub id or local checkpoint directory")
+    p.add_argument("--out", required=True, type=Path, help="model directory to write")
+    p.add_argument("--dtype", default="float32", choices=["float32"],
+                   help="graph dtype (FORMAT.md specbeam-onnx-v1 is float32 only)")
+    p.add_argument("--opset", type=int, default=18, help="ONNX opset (default 18)")
+    p.add_argument("--tolerance", type=float, default=1e-4,
+                   help="check tolerance relative to max(1, max |output|) (default 1e-4, see export_check.py)")
+    p.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
+    p.add_argument("--download", action="store_true",
+                   help="allow fetching from the Hugging Face hub (default: local directory or cache only)")
+    p.add_argument("--allow-untested", action="store_true",
+                   help=f"try a causal LM whose model_type is not one of {', '.join(SUPPORTED)}")
+    return p.parse_args(argv)
+
+
+def load_source(args):
+    """(model, tokenizer) in eval mode, fp32, eager attention; CliError on anything unusable."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    local = Path(args.model).is_dir()
+    kwargs = {"revision": args.revision, "local_files_only": not (args.download or local)}
+    try:
+        config = AutoConfig.from_pretrained(args.model, **kwargs)
+    except (OSError, ValueError) as e:
+        where = "a local directory with config.json" if local else (
+            "found in the local Hugging Face cache (offline; pass --download to fetch it)"
+            if not args.download else "reachable on the hub")
+        raise CliError(f"cannot load model {args.model!r}: not {where} ({str(e).splitlines()[0]})") from None
+
+    model_type = config.model_type
+    if getattr(config, "is_encoder_decoder", False):
+        raise CliError(f"{args.model!r} is an encoder-decoder model ({model_type}); "
+                       f"specbeam needs a decoder-only causal LM")
+    if model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        raise CliError(f"{args.model!r} ({model_type}) is not a causal language model")
+    if model_type not in SUPPORTED and not args.allow_untested:
+        raise CliError(f"model_type {model_type!r} is not tested with specbeam (tested: "
+                       f"{', '.join(SUPPORTED)}); pass --allow-untested to try, the check still guards")
+
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            args.model, dtype="float32", attn_implementation="eager", **kwargs).eval()
+        tokenizer = AutoTokenizer.from_pretrained(args.model, **kwargs)
+    except (OSError, ValueError) as e:
+        raise CliError(f"cannot load {args.model!r}: {str(e).splitlines()[0]}") from None
+    if not getattr(tokenizer, "is_fast", False):
+        raise CliError(f"{args.model!r} has no fast (tokenizers) tokenizer to write tokenizer.json")
+    return model, tokenizer
+
+
+def probe_shapes(model) -> dict:
+    """Layer count, kv heads, head dim and vocab as the model actually produces them."""
+    import torch
+
+    with torch.no_grad():
+        out = model(input_ids=torch.zeros((1, 1), dtype=torch.long), use_cache=True)
+    layers = out.past_key_values.layers
+    _, kv_heads, _, head_dim = layers[0].keys.shape
+    return {"num_layers": len(layers), "kv_heads": kv_heads, "head_dim": head_dim,
+            "vocab_size": out.logits.shape[-1]}
+
+
+def export_onnx(model, shapes: dict, path: Path, opset: int) -> None:
+    import torch
+
+    from decoder_wrapper import DecoderWithPast, MASK_MIN, past_names, present_names
+
+    n_layers = shapes["num_layers"]
+    wrapper = DecoderWithPast(model, n_layers).eval()
+    b, q, p = 2, 3, 4  # example sizes; every axis below is dynamic
+    example = (
+        torch.zeros((b, q), dtype=torch.long),
+        torch.arange(p, p + q).expand(b, q).contiguous(),
+        torch.zeros((b, 1, q, p + q)).index_fill_(3, torch.tensor([p + q - 1]), MASK_MIN),
+        *[torch.zeros((b, shapes["kv_heads"], p, shapes["head_dim"])) for _ in range(2 * n_layers)],
+    )
+    axes = {"input_ids": {0: "b", 1: "q"}, "position_ids": {0: "b", 1: "q"},
+            "attention_mask": {0: "b", 2: "q", 3: "p_plus_q"}, "logits": {0: "b", 1: "q"},
+            **{n: {0: "b", 2: "p"} for n in past_names(n_layers)},
+            **{n: {0: "b", 2: "q"} for n in present_names(n_layers)}}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TracerWarnings about shape-dependent Python control flow
+        torch.onnx.export(
+            wrapper, example, str(path), dynamo=False, opset_version=opset,
+            input_names=["input_ids", "position_ids", "attention_mask", *past_names(n_layers)],
+            output_names=["logits", *present_names(n_layers)], dynamic_axes=axes)
+    _consolidate_external_data(path)
+
+
+def _consolidate_external_data(path: Path) -> None:
+    """Models over 2 GB come out with one external file per tensor: gather them in model.onnx.data."""
+    import onnx
+
+    extra = [f for f in path.parent.iterdir() if f != path]
+    if not extra:
+        return
+    model = onnx.load(str(path))  # loads the scattered tensors
+    for f in extra:
+        f.unlink()
+    onnx.save(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+              location=path.name + ".data")
+
+
+def write_tokenizer(tokenizer, out: Path) -> None:
+    """tokenizer.json, and tokenizer_config.json with the chat template inline (FORMAT.md)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer.save_pretrained(tmp)
+        shutil.copy(Path(tmp) / "tokenizer.json", out / "tokenizer.json")
+        config_file = Path(tmp) / "tokenizer_config.json"
+        config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+    for noise in ("model_max_length", "is_local", "local_files_only"):  # loader state, 1e30 sentinel
+        config.pop(noise, None)
+    if tokenizer.chat_template:
+        config["chat_template"] = tokenizer.chat_template
+    for name in ("bos_token", "eos_token", "pad_token", "unk_token"):
+        value = getattr(tokenizer, name, None)
+        if isinstance(value, str):
+            config[name] = value
+    write_json(out / "tokenizer_config.json", config)
+
+
+def _ids(value) -> list[int]:
+    if value is None:
+        return []
+    return [int(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+
+
+def special_ids(model, tokenizer) -> dict:
+    """bos/eos/pad from generation_config, then config, then tokenizer (first one set wins)."""
+    sources = [getattr(model, "generation_config", None), model.config, tokenizer]
+    found = {}
+    for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
+        found[key] = next((_ids(getattr(s, key, None)) for s in sources if _ids(getattr(s, key, None))), [])
+    return {"bos_token_id": (found["bos_token_id"] or [None])[0],
+            "eos_token_ids": found["eos_token_id"],
+            "pad_token_id": (found["pad_token_id"] or [None])[0]}
+
+
+def count_parameters(model) -> tuple[int, int]:
+    """(all parameters, non-embedding parameters); tied weights counted once."""
+    import torch
+
+    unique = {id(p): p for p in model.parameters()}
+    total = sum(p.numel() for p in unique.values())
+    embeddings = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
+    lm_head = model.get_output_embeddings()
+    if lm_head is not None:
+        embeddings.add(id(lm_head.weight))
+    return total, total - sum(unique[i].numel() for i in embeddings if i in unique)
+
+
+def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict) -> dict:
+    import onnx
+    import onnxruntime
+    import torch
+    import transformers
+
+    from decoder_wrapper import MASK_MIN
+
+    config = model.config
+    total, non_embedding = count_parameters(model)
+    files = {f.name: sha256_file(f) for f in sorted(out.iterdir()) if f.is_file()}
+    return {
+        "format": FORMAT,
+        "model_type": config.model_type,
+        "architecture": type(model).__name__,
+        "num_layers": shapes["num_layers"],
+        "num_heads": config.num_attention_heads,
+        "num_kv_heads": shapes["kv_heads"],
+        "head_dim": shapes["head_dim"],
+        "hidden_size": config.hidden_size,
+        "vocab_size": shapes["vocab_size"],
+        "max_positions": getattr(config, "max_position_embeddings", None),
+        **special_ids(model, tokenizer),
+        "dtype": args.dtype,
+        "mask_min": MASK_MIN,
+        "parameters": total,
+        # matmuls only: 2 flops per weight, plus the lm_head (2 * hidden * vocab); attention over
+        # the context is left out, as in the usual 2N estimate.
+        "flops_per_token": 2 * non_embedding + 2 * config.hidden_size * shapes["vocab_size"],
+        "inputs": {"input_ids": "input_ids", "position_ids": "position_ids",
+                   "attention_mask": "attention_mask",
+                   "past_key": "past.{i}.key", "past_value": "past.{i}.value"},
+        "outputs": {"logits": "logits", "present_key": "present.{i}.key",
+                    "present_value": "present.{i}.value", "present_holds": "new_tokens_only"},
+        "source": {"model": args.model,
+                   "revision": args.revision or getattr(config, "_commit_hash", None)},
+        "exporter": {"specbeam": SPECBEAM_EXPORTER_VERSION, "torch": torch.__version__,
+                     "transformers": transformers.__version__, "onnx": onnx.__version__,
+                     "onnxruntime": onnxruntime.__version__, "opset": args.opset},
+        "files": files,
+        "check": check,
+    }
+
+
+def publish(staging: Path, out: Path) -> None:
+    """Move the staged files into out, manifest.json last; drop a stale model.onnx.data."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = sorted(f.name for f in staging.iterdir())
+    names.remove("manifest.json")
+    if "model.onnx.data" not in names and (out / "model.onnx.data").exists():
+        (out / "model.onnx.data").unlink()
+    for name in names + ["manifest.json"]:
+        tmp = out / f".{name}.incoming"
+        shutil.move(str(staging / name), tmp)
+        tmp.replace(out / name)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    quiet_libraries()
+    from export_check import CheckFailed, run_checks
+
+    model, tokenizer = load_source(args)
+    shapes = probe_shapes(model)
+    with tempfile.TemporaryDirectory(prefix="specbeam-export-") as tmp:
+        staging = Path(tmp) / "out"
+        onnx_dir = Path(tmp) / "onnx"
+        staging.mkdir()
+        onnx_dir.mkdir()
+        export_onnx(model, shapes, onnx_dir / "model.onnx", args.opset)
+        for f in onnx_dir.iterdir():
+            shutil.move(str(f), staging / f.name)
+        try:
+            check = run_checks(model, staging / "model.onnx", shapes["num_layers"], shapes["kv_heads"],
+                               shapes["head_dim"], shapes["vocab_size"], args.tolerance)
+        except CheckFailed as e:
+            raise CliError(f"check failed, nothing written to {args.out}: {e}") from None
+        write_tokenizer(tokenizer, staging)
+        manifest = build_manifest(args, model, tokenizer, shapes, staging, check)
+        write_json(staging / "manifest.json", manifest)
+        publish(staging, args.out)
+    print(f"wrote {args.out} ({manifest['model_type']}, {manifest['parameters']} parameters, "
+          f"max diff {max(v for k, v in check.items() if k.endswith('diff')):.2g})")
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -1,0 +1,149 @@
+"""Numerical checks run by export.py before it publishes a model directory.
+
+Each scenario feeds the same inputs to ONNX Runtime and to the PyTorch `DecoderWithPast`
+and measures the max abs difference over all outputs (logits and present k/v):
+
+    prefill          b=2, q=6 prompt tokens after a fully hidden past of CAPACITY random slots
+    step             b=2, q=1: the prompt's k/v written into a CAPACITY-slot buffer, rest hidden
+    tree_siblings    b=1, three children of the last prompt token, one shared position
+    tree_chain       b=1, a tree with two chains under one root (depths 0..3)
+
+Independently, every node (and the prefill and step rows) is compared with a plain Hugging
+Face forward over the corresponding linear token sequence (default causal mask, no cache):
+this is what certifies the tree semantics, not just the ONNX conversion.
+
+Tolerance. Both sides compute in float32 (eps 1.2e-7). The reductions here are at most
+hidden_size or context long and a few layers deep, so honest differences (kernel order,
+fused ops, masked-softmax layout) stay around 1e-7..1e-5 of the output scale; we measured
+1e-7 to 1e-6 on the tiny models. A wrong mask, position or cache slice moves logits by
+O(0.1 * scale). The default 1e-4 *relative to max(1, max |reference output|)* sits two
+orders above the honest noise and three below a real bug, and stays below the logit gaps
+the goldens rely on.
+"""
+
+import numpy as np
+import torch
+
+from decoder_wrapper import DecoderWithPast, past_names, tree_mask, tree_paths, tree_positions
+
+CAPACITY = 16  # past slots, most hidden, as the Java engine passes its fixed-capacity cache
+PROMPT_LEN = 6
+SIBLINGS = [-1, -1, -1]
+TREE = [-1, 0, 1, 2, 0, 4]  # root; chain root->1->2->3; second chain root->4->5
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def _ort_session(onnx_path):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+
+
+class _Runner:
+    """Runs one input set through ORT and the PyTorch wrapper."""
+
+    def __init__(self, wrapper: DecoderWithPast, session):
+        self.wrapper = wrapper
+        self.session = session
+        self.names = ["input_ids", "position_ids", "attention_mask", *past_names(wrapper.num_layers)]
+
+    def both(self, *inputs):
+        with torch.no_grad():
+            ref = [t.numpy() for t in self.wrapper(*inputs)]
+        got = self.session.run(None, {n: t.numpy() for n, t in zip(self.names, inputs)})
+        return ref, got
+
+
+def _relative_diff(ref, got) -> tuple[float, float]:
+    """(max abs diff, scale) over matching lists of arrays; scale = max(1, max |ref|)."""
+    diff = max(float(np.abs(r - g).max()) for r, g in zip(ref, got))
+    scale = max(1.0, max(float(np.abs(r).max()) for r in ref))
+    return diff, scale
+
+
+def _linear_logits(model, ids: list[int]) -> np.ndarray:
+    """Last-position logits of a plain HF forward over `ids` (default causal mask)."""
+    with torch.no_grad():
+        return model(input_ids=torch.tensor([ids])).logits[0, -1].numpy()
+
+
+def _prompt_buffer(past, capacity, rows, kv_shape, generator):
+    """Random [rows, kv_heads, capacity, head_dim] buffers with the prompt k/v in slots 0..len-1."""
+    buffers = []
+    for t in past:
+        buf = torch.randn(rows, kv_shape[0], capacity, kv_shape[1], generator=generator)
+        buf[:, :, : t.shape[2]] = t
+        buffers.append(buf)
+    return buffers
+
+
+def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
+               vocab_size: int, tolerance: float, seed: int = 0) -> dict:
+    """Run the four scenarios; return the `check` manifest entry or raise CheckFailed."""
+    wrapper = DecoderWithPast(model, num_layers).eval()
+    runner = _Runner(wrapper, _ort_session(onnx_path))
+    g = torch.Generator().manual_seed(seed)
+    diffs, linear, scale = {}, 0.0, 1.0
+
+    def record(name, ref, got):
+        nonlocal scale
+        d, s = _relative_diff(ref, got)
+        diffs[name] = d
+        scale = max(scale, s)
+
+    def compare_linear(ids, logits_row):
+        nonlocal linear
+        linear = max(linear, float(np.abs(_linear_logits(model, ids) - logits_row).max()))
+
+    # (a) prefill: b=2 prompts after CAPACITY hidden random slots.
+    n, b = PROMPT_LEN, 2
+    prompts = torch.randint(0, vocab_size, (b, n), generator=g)
+    hidden_past = [torch.randn(b, kv_heads, CAPACITY, head_dim, generator=g) for _ in range(2 * num_layers)]
+    causal = tree_mask(list(range(-1, n - 1)), visible_past=0, capacity=CAPACITY).expand(b, 1, n, CAPACITY + n)
+    positions = torch.arange(n).expand(b, n)
+    ref, got = runner.both(prompts, positions, causal.contiguous(), *hidden_past)
+    record("prefill", ref, got)
+    for row in range(b):
+        for j in range(n):
+            compare_linear(prompts[row, : j + 1].tolist(), ref[0][row, j])
+    prompt_kv = [torch.from_numpy(t) for t in ref[1:]]  # [b, kv_heads, n, head_dim] each
+
+    # (b) one decode step: the prompt's k/v in slots 0..n-1 of a CAPACITY buffer.
+    buffers = _prompt_buffer(prompt_kv, CAPACITY, b, (kv_heads, head_dim), g)
+    step_ids = torch.randint(0, vocab_size, (b, 1), generator=g)
+    step_mask = tree_mask([-1], visible_past=n, capacity=CAPACITY).expand(b, 1, 1, CAPACITY + 1)
+    ref, got = runner.both(step_ids, torch.full((b, 1), n), step_mask.contiguous(), *buffers)
+    record("step", ref, got)
+    for row in range(b):
+        compare_linear(prompts[row].tolist() + [step_ids[row, 0].item()], ref[0][row, 0])
+
+    # (c), (d) token trees after the first prompt: every node vs its linear path.
+    row0 = [t[:1] for t in buffers]
+    for name, parents in (("tree_siblings", SIBLINGS), ("tree_chain", TREE)):
+        ids = torch.randint(0, vocab_size, (1, len(parents)), generator=g)
+        mask = tree_mask(parents, visible_past=n, capacity=CAPACITY)
+        ref, got = runner.both(ids, tree_positions(parents, n), mask, *row0)
+        record(name, ref, got)
+        for j, path in enumerate(tree_paths(parents)):
+            compare_linear(prompts[0].tolist() + [ids[0, k].item() for k in path], ref[0][0, j])
+
+    limit = tolerance * scale
+    check = {
+        "tolerance": tolerance,
+        "tolerance_abs": limit,
+        **{f"{k}_max_abs_diff": v for k, v in diffs.items()},
+        "tree_vs_linear_max_abs_diff": linear,
+    }
+    worst = max(list(diffs.values()) + [linear])
+    if not worst <= limit:  # also catches NaN
+        measured = ", ".join(f"{k}={v:.3g}" for k, v in check.items() if k.endswith("diff"))
+        raise CheckFailed(f"ONNX/PyTorch/linear outputs differ by {worst:.3g} > tolerance "
+                          f"{limit:.3g} ({tolerance:g} x output scale {scale:.3g}): {measured}")
+    return check
+

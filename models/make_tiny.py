@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Build the tiny random test models in models/tiny/<arch>/ (llama, qwen2, gpt2, gpt_neox).
+
+    python models/make_tiny.py [--out models/tiny] [--arch llama ...]
+
+Each gets a byte-level BPE tokenizer (512 tokens) trained on a few Python stdlib files, a
+seeded random 2-layer model, its HF checkpoint in <arch>/hf/ (safetensors, what goldens.py
+runs) and the ONNX export next to it (export.py, checked). qwen2 uses grouped-query attention
+(4 heads, 2 kv heads), tied embeddings and a ChatML chat template; the others have no template.
+
+Weights: HF's default init (std 0.02) gives near-uniform logits, so almost every greedy step
+would be a near-tie and goldens could not tell a bug from float noise. We init with std 0.3
+(input-dependent, varied generations) and scale the final norm by LOGIT_SCALE, which sharpens
+the logits without changing the greedy argmax: typical top-1/top-2 gaps are then ~1 logit.
+Reproducible: same seed, same stdlib text (Python 3.11) -> same tokenizer and weights.
+"""
+
+import argparse
+import os
+import sysconfig
+from pathlib import Path
+
+from common import CliError, quiet_libraries, run_cli
+
+SEED = 1234
+VOCAB = 512
+INIT_STD = 0.3
+LOGIT_SCALE = 4.0
+TOKENIZER_TEXT = ["textwrap.py", "heapq.py", "bisect.py", "string.py", "colorsys.py", "queue.py"]
+CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content']"
+          " + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}"
+          "{{ '<|im_start|>assistant\\n' }}{% endif %}")
+
+# Per architecture: special tokens (ids 0..k-1 in this order), their roles, config kwargs.
+DIMS = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            max_position_embeddings=256)
+ARCHS = {
+    "llama": dict(specials=["<unk>", "<s>", "</s>"], bos="<s>", eos=["</s>"], pad=None, unk="<unk>",
+                  add_bos=True, config=dict(DIMS, num_key_value_heads=4, tie_word_embeddings=False)),
+    "qwen2": dict(specials=["<|endoftext|>", "<|im_start|>", "<|im_end|>"], bos=None,
+                  eos=["<|im_end|>", "<|endoftext|>"], pad="<|endoftext|>", unk=None, add_bos=False,
+                  chat_template=CHATML,
+                  config=dict(DIMS, num_key_value_heads=2, tie_word_embeddings=True)),
+    "gpt2": dict(specials=["<|endoftext|>"], bos="<|endoftext|>", eos=["<|endoftext|>"], pad=None,
+                 unk=None, add_bos=False,
+                 config=dict(n_embd=64, n_layer=2, n_head=4, n_inner=128, n_positions=256)),
+    "gpt_neox": dict(specials=["<|endoftext|>", "<|padding|>"], bos="<|endoftext|>",
+                     eos=["<|endoftext|>"], pad="<|padding|>", unk=None, add_bos=False,
+                     config=dict(DIMS, tie_word_embeddings=False)),
+}
+
+
+FINAL_NORM = {"llama": "model.norm", "qwen2": "model.norm", "gpt2": "transformer.ln_f",
+              "gpt_neox": "gpt_neox.final_layer_norm"}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, default=Path(os.path.relpath(Path(__file__).parent / "tiny")),
+                   help="default models/tiny")
+    p.add_argument("--arch", nargs="+", choices=list(ARCHS), default=list(ARCHS))
+    p.add_argument("--no-export", action="store_true", help="only write the HF checkpoints")
+    return p.parse_args(argv)
+
+
+def stdlib_files(names) -> list[str]:
+    lib = Path(sysconfig.get_paths()["stdlib"])
+    paths = [lib / n for n in names]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise CliError(f"stdlib text not found: {', '.join(missing)}")
+    return [str(p) for p in paths]
+
+
+def train_tokenizer(spec: dict):
+    """Byte-level BPE (GPT-2 style, so any text encodes) with the arch's special tokens first."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=spec["specials"], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train(stdlib_files(TOKENIZER_TEXT), trainer)
+    if spec["add_bos"]:  # Llama-style: every encoded text starts with <s>
+        bos = spec["bos"]
+        tok.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, tok.token_to_id(bos))])
+    return tok
+
+
+def build_model(arch: str, spec: dict, tok):
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, GenerationConfig
+
+    def tid(token):
+        return None if token is None else tok.token_to_id(token)
+
+    eos = [tid(t) for t in spec["eos"]]
+    config = AutoConfig.for_model(
+        arch, vocab_size=VOCAB, initializer_range=INIT_STD, bos_token_id=tid(spec["bos"]),
+        eos_token_id=eos[0], pad_token_id=tid(spec["pad"]), **spec["config"])
+    torch.manual_seed(SEED)
+    model = AutoModelForCausalLM.from_config(config, attn_implementation="eager").eval()
+    final_norm = model.get_submodule(FINAL_NORM[arch])
+    with torch.no_grad():
+        for p in final_norm.parameters():  # weight (and bias): logits scale by LOGIT_SCALE
+            p.mul_(LOGIT_SCALE)
+    model.generation_config = GenerationConfig(
+        bos_token_id=tid(spec["bos"]), eos_token_id=eos if len(eos) > 1 else eos[0],
+        pad_token_id=tid(spec["pad"]))
+    return model
+
+
+def save_hf(model, tok, spec: dict, hf_dir: Path) -> None:
+    from transformers import PreTrainedTokenizerFast
+
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(hf_dir)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token=spec["bos"], eos_token=spec["eos"][0], pad_token=spec["pad"],
+        unk_token=spec["unk"], chat_template=spec.get("chat_template"),
+        additional_special_tokens=[t for t in spec["specials"]
+                                   if t not in (spec["bos"], spec["eos"][0], spec["pad"], spec["unk"])])
+    fast.save_pretrained(hf_dir)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    quiet_libraries()
+    import export
+
+    for arch in args.arch:
+        spec = ARCHS[arch]
+        tok = train_tokenizer(spec)
+        model = build_model(arch, spec, tok)
+        hf_dir = args.out / arch / "hf"
+        save_hf(model, tok, spec, hf_dir)
+        print(f"{arch}: {model.num_parameters()} parameters -> {hf_dir}")
+        if not args.no_export:
+            # a relative source path keeps the committed manifests machine-independent
+            export.main(["--model", os.path.relpath(hf_dir), "--out", str(args.out / arch)])
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))
