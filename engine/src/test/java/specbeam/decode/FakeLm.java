@@ -1,0 +1,229 @@
+package specbeam.decode;
+
+import specbeam.model.LanguageModel;
+import specbeam.model.LmState;
+import specbeam.model.ModelManifest;
+import specbeam.model.OnnxCausalLm;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A fake language model with fixed logits: a pure function of the last few tokens and the position, so
+ * every forward shape (chain, tree, batch) yields bit-identical logits. Speculative and target-only outputs
+ * must then be exactly equal. {@code noise} perturbs the logits of a second instance to make a draft that
+ * agrees partially; a different {@code seed} makes an unrelated draft.
+ */
+final class FakeLm implements LanguageModel {
+    private final ModelManifest manifest;
+    private final long seed;
+    private final FakeLm base;
+    private final double noise;
+    private final double scale;
+
+    FakeLm(int vocab, long seed, double scale) {
+        this(vocab, seed, scale, null, 0);
+    }
+
+    private FakeLm(int vocab, long seed, double scale, FakeLm base, double noise) {
+        this.manifest = new ModelManifest(ModelManifest.FORMAT, "fake", "Fake", 1, 1, 1, 1, 1, vocab, 512, 1,
+                new int[] {0}, null, "float32", -3.4028234663852886E38, 0, 0, Map.of(), Map.of(), null, Map.of());
+        this.seed = seed;
+        this.scale = scale;
+        this.base = base;
+        this.noise = noise;
+    }
+
+    /** A draft that agrees with this model except for Gaussian noise of the given size on the logits. */
+    FakeLm perturbed(long noiseSeed, double noise) {
+        return new FakeLm(manifest.vocabSize(), noiseSeed, scale, this, noise);
+    }
+
+    @Override
+    public ModelManifest manifest() {
+        return manifest;
+    }
+
+    float[] logits(int[] context, int length) {
+        int vocab = manifest.vocabSize();
+        float[] out = new float[vocab];
+        if (base != null) {
+            float[] b = base.logits(context, length);
+            SplittableRandom r = random(context, length);
+            for (int v = 0; v < vocab; v++) {
+                out[v] = (float) (b[v] + noise * r.nextGaussian());
+            }
+            return out;
+        }
+        SplittableRandom r = random(context, length);
+        for (int v = 0; v < vocab; v++) {
+            out[v] = (float) (scale * r.nextGaussian());
+        }
+        // make end-of-sequence likelier as sequences grow
+        out[0] += (float) (0.08 * length - 2.0);
+        return out;
+    }
+
+    private SplittableRandom random(int[] context, int length) {
+        long h = seed * 0x9E3779B97F4A7C15L + length;
+        for (int i = Math.max(0, length - 3); i < length; i++) {
+            h = h * 31 + context[i] + 17;
+        }
+        return new SplittableRandom(h);
+    }
+
+    @Override
+    public LmState newState(int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
+        return new State(rows, capacity, timer);
+    }
+
+    private final class State implements LmState {
+        private final int rows;
+        private final int capacity;
+        private final OnnxCausalLm.OrtTimer timer;
+        private final List<List<Integer>> prefix = new ArrayList<>();
+        private final List<List<Integer>> pendingTokens = new ArrayList<>();
+        private final List<List<Integer>> pendingParents = new ArrayList<>();
+
+        State(int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
+            this.rows = rows;
+            this.capacity = capacity;
+            this.timer = timer;
+            for (int r = 0; r < rows; r++) {
+                prefix.add(new ArrayList<>());
+                pendingTokens.add(new ArrayList<>());
+                pendingParents.add(new ArrayList<>());
+            }
+        }
+
+        @Override
+        public ModelManifest manifest() {
+            return manifest;
+        }
+
+        @Override
+        public int rows() {
+            return rows;
+        }
+
+        @Override
+        public int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public int length(int row) {
+            return prefix.get(row).size();
+        }
+
+        @Override
+        public int pendingCount(int row) {
+            return pendingTokens.get(row).size();
+        }
+
+        @Override
+        public Logits forward(int firstRow, int[][] tokens, int[][] parents) {
+            int q = 1;
+            int fed = 0;
+            for (int[] t : tokens) {
+                q = Math.max(q, t.length);
+                fed += t.length;
+            }
+            float[][][] out = new float[tokens.length][q][];
+            for (int i = 0; i < tokens.length; i++) {
+                int row = firstRow + i;
+                List<Integer> pt = pendingTokens.get(row);
+                List<Integer> pp = pendingParents.get(row);
+                int before = pt.size();
+                if (prefix.get(row).size() + before + tokens[i].length > capacity) {
+                    throw new IllegalStateException("capacity exceeded");
+                }
+                for (int j = 0; j < tokens[i].length; j++) {
+                    int parent = parents == null ? before + j - 1 : parents[i][j];
+                    if (parent >= before + j) {
+                        throw new IllegalArgumentException("parent after child");
+                    }
+                    pt.add(tokens[i][j]);
+                    pp.add(parent);
+                    List<Integer> path = new ArrayList<>();
+                    for (int a = before + j; a >= 0; a = pp.get(a)) {
+                        path.add(0, pt.get(a));
+                    }
+                    int[] ctx = new int[prefix.get(row).size() + path.size()];
+                    for (int c = 0; c < prefix.get(row).size(); c++) {
+                        ctx[c] = prefix.get(row).get(c);
+                    }
+                    for (int c = 0; c < path.size(); c++) {
+                        ctx[prefix.get(row).size() + c] = path.get(c);
+                    }
+                    out[i][j] = logits(ctx, ctx.length);
+                }
+            }
+            timer.ortNanos(1, fed);
+            return new Logits() {
+                @Override
+                public int vocab() {
+                    return manifest.vocabSize();
+                }
+
+                @Override
+                public float get(int row, int node, int token) {
+                    return out[row - firstRow][node][token];
+                }
+
+                @Override
+                public void copy(int row, int node, float[] dst) {
+                    System.arraycopy(out[row - firstRow][node], 0, dst, 0, dst.length);
+                }
+            };
+        }
+
+        @Override
+        public void commit(int row, int[] nodes) {
+            List<Integer> pt = pendingTokens.get(row);
+            List<Integer> pp = pendingParents.get(row);
+            for (int j = 0; j < nodes.length; j++) {
+                if (pp.get(nodes[j]) != (j == 0 ? -1 : nodes[j - 1])) {
+                    throw new IllegalArgumentException("not a root path: " + Arrays.toString(nodes));
+                }
+                prefix.get(row).add(pt.get(nodes[j]));
+            }
+            pt.clear();
+            pp.clear();
+        }
+
+        @Override
+        public void selectRows(int[] sources) {
+            List<List<Integer>> a = new ArrayList<>();
+            List<List<Integer>> b = new ArrayList<>();
+            List<List<Integer>> c = new ArrayList<>();
+            for (int src : sources) {
+                a.add(new ArrayList<>(prefix.get(src)));
+                b.add(new ArrayList<>(pendingTokens.get(src)));
+                c.add(new ArrayList<>(pendingParents.get(src)));
+            }
+            for (int r = 0; r < rows; r++) {
+                prefix.set(r, a.get(r));
+                pendingTokens.set(r, b.get(r));
+                pendingParents.set(r, c.get(r));
+            }
+        }
+
+        @Override
+        public void truncate(int row, int length) {
+            List<Integer> p = prefix.get(row);
+            while (p.size() > length) {
+                p.remove(p.size() - 1);
+            }
+            pendingTokens.get(row).clear();
+            pendingParents.get(row).clear();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
