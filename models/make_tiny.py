@@ -11,7 +11,8 @@ runs) and the ONNX export next to it (export.py, checked). qwen2 uses grouped-qu
 Weights: HF's default init (std 0.02) gives near-uniform logits, so almost every greedy step
 would be a near-tie and goldens could not tell a bug from float noise. We init with std 0.3
 (input-dependent, varied generations) and scale the final norm by LOGIT_SCALE, which sharpens
-the logits without changing the greedy argmax: typical top-1/top-2 gaps are then ~1 logit.
+the logits without changing the greedy argmax: the median greedy top-1/top-2 gap is then ~2
+logits and only ~2% of beam steps have a candidate gap below 1e-3 (goldens.json step_gaps).
 Reproducible: same seed, same stdlib text (Python 3.11) -> same tokenizer and weights.
 """
 
