@@ -228,6 +228,15 @@ final class BeamSearch {
         return out;
     }
 
+    /** Sum of log-probs of running beam {@code b} (-1e9 for a placeholder beam). */
+    float runningScore(int b) {
+        return runningScore[b];
+    }
+
+    int[] eos() {
+        return eos;
+    }
+
     /** After a step: the running beam that new beam {@code j} extends. */
     int parent(int j) {
         return parent[j];

@@ -10,8 +10,9 @@ import java.util.List;
 /**
  * Exact speculative beam search. Each round:
  * <ol>
- *   <li><b>draft</b>: per live beam, the draft runs a small beam search of its own ({@code treeBranching}
- *       nodes per level, {@code k} levels, at most {@code treeBudget} nodes) rooted at the beam's pending token;</li>
+ *   <li><b>draft</b>: the draft runs a beam search of its own from the live beams for {@code k} levels,
+ *       keeping {@code treeBranching * B} candidates per level: a token tree rooted at each beam's pending
+ *       token (at most {@code treeBudget} nodes per beam);</li>
  *   <li><b>verify</b>: the target scores every tree node of every beam in one forward, through a tree mask
  *       over the beams' caches;</li>
  *   <li><b>replay</b>: the target's own beam-search step ({@link BeamSearch}) runs on the target's log-probs at
@@ -69,7 +70,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         int longest = DecodeSupport.checkPrompts(prompts, target.manifest(), config);
         int[] eos = DecodeSupport.eosTokens(config, target.manifest());
         int vocab = target.manifest().vocabSize();
-        int treeNodes = Math.min(config.treeBudget(), config.k() * config.treeBranching());
+        int treeNodes = Math.min(config.treeBudget(), config.k() * config.treeBranching() * width);
         int capacity = longest + config.maxNewTokens() + treeNodes + 2;
         DecodeStats stats = new DecodeStats();
         BeamSearch[] searches = new BeamSearch[n];
@@ -122,7 +123,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                     break;
                 }
                 // 1. draft: a small beam search of the draft per row
-                Tree[] trees = draftTrees(drf, active, committed, pendingToken, config, draftLogProbs, stats);
+                Tree[] trees = draftTrees(drf, active, committed, pendingToken, config, searches, draftLogProbs, stats);
                 // 2. verify: one target forward over all trees
                 out = verify(tgt, trees, active);
                 // 3. replay the target's beam search, 4. keep the surviving paths
@@ -137,14 +138,23 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         return BeamSearchDecoding.results(searches, prompts, config, stats, start);
     }
 
+    /**
+     * Builds every row's tree by running the draft's own beam search for {@code k} levels, per prompt: at
+     * each level the candidates are the children of all frontier nodes of the prompt's beams, scored like
+     * the target will score them (the beam's running score plus the draft's cumulative log-prob), and the
+     * best {@code treeBranching * B} non-EOS ones become the next level (at most {@code treeBudget} per row).
+     * With a draft equal to the target this reproduces the target's selections exactly.
+     */
     private Tree[] draftTrees(LmState drf, boolean[] active, int[][] committed, int[] pendingToken,
-                              GenerationConfig config, float[] draftLogProbs, DecodeStats stats) {
+                              GenerationConfig config, BeamSearch[] searches, float[] draftLogProbs,
+                              DecodeStats stats) {
         int rows = active.length;
+        int width = config.beamWidth();
         Tree[] trees = new Tree[rows];
         int[][] feed = new int[rows][];
         for (int r = 0; r < rows; r++) {
             trees[r] = new Tree();
-            trees[r].add(pendingToken[r], -1, 0, 0.0);
+            trees[r].add(pendingToken[r], -1, 0, searches[r / width].runningScore(r % width));
             if (!active[r]) {
                 feed[r] = new int[0];
                 continue;
@@ -163,35 +173,45 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 lastNode[r] = feed[r].length - 1;
             }
         }
-        int budget = Math.min(config.treeBudget(), config.k() * config.treeBranching());
+        int levelWidth = config.treeBranching() * width;
         int[][] frontier = new int[rows][];
         for (int r = 0; r < rows; r++) {
             frontier[r] = active[r] ? new int[] {0} : new int[0];
         }
+        float[] logits = new float[draftLogProbs.length];
         for (int level = 1; level <= config.k(); level++) {
-            // expand: children of the frontier, best `branching` of them by cumulative draft log-prob
-            int[][] next = new int[rows][];
+            int[][] next = new int[rows][0];
             boolean anyNew = false;
-            for (int r = 0; r < rows; r++) {
-                Tree tree = trees[r];
-                List<double[]> cands = new ArrayList<>();   // {cum, parentNode, token}
-                for (int f = 0; f < frontier[r].length; f++) {
-                    int node = frontier[r][f];
-                    out.copy(r, level == 1 ? lastNode[r] : f, draftLogitsScratch(draftLogProbs));
-                    TokenScores.logSoftmax(scratch, draftLogProbs);
-                    for (int t : topTokens(draftLogProbs, config.treeBranching())) {
-                        cands.add(new double[] {tree.cumulative.get(node) + draftLogProbs[t], node, t});
+            for (int prompt = 0; prompt * width < rows; prompt++) {
+                int[] eos = searches[prompt].eos();
+                List<double[]> cands = new ArrayList<>();   // {score, row, parentNode, token}
+                for (int r = prompt * width; r < (prompt + 1) * width; r++) {
+                    Tree tree = trees[r];
+                    for (int f = 0; f < frontier[r].length; f++) {
+                        int node = frontier[r][f];
+                        out.copy(r, level == 1 ? lastNode[r] : f, logits);
+                        TokenScores.logSoftmax(logits, draftLogProbs);
+                        TokenScores.forbid(draftLogProbs, eos);
+                        for (int t : topTokens(draftLogProbs, levelWidth)) {
+                            cands.add(new double[] {tree.cumulative.get(node) + draftLogProbs[t], r, node, t});
+                        }
                     }
                 }
                 cands.sort((a, b) -> Double.compare(b[0], a[0]));
-                int room = Math.min(config.treeBranching(), budget - (tree.size() - 1));
-                int take = Math.max(0, Math.min(room, cands.size()));
-                next[r] = new int[take];
-                for (int c = 0; c < take; c++) {
-                    double[] cand = cands.get(c);
-                    next[r][c] = tree.add((int) cand[2], (int) cand[1], level, cand[0]);
+                int taken = 0;
+                for (double[] cand : cands) {
+                    if (taken == levelWidth) {
+                        break;
+                    }
+                    int r = (int) cand[1];
+                    if (trees[r].size() - 1 >= config.treeBudget() || Double.isInfinite(cand[0])) {
+                        continue;
+                    }
+                    int id = trees[r].add((int) cand[3], (int) cand[2], level, cand[0]);
+                    next[r] = DecodeSupport.append(next[r], id);
+                    taken++;
                 }
-                anyNew |= take > 0;
+                anyNew |= taken > 0;
             }
             frontier = next;
             if (!anyNew || level == config.k()) {
@@ -214,15 +234,6 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             stats.draftProposed += trees[r].size() - 1;
         }
         return trees;
-    }
-
-    private float[] scratch = new float[0];
-
-    private float[] draftLogitsScratch(float[] like) {
-        if (scratch.length != like.length) {
-            scratch = new float[like.length];
-        }
-        return scratch;
     }
 
     private static int[] topTokens(float[] scores, int count) {
