@@ -73,6 +73,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         int treeNodes = Math.min(config.treeBudget(), config.k() * config.treeBranching() * width);
         int capacity = longest + config.maxNewTokens() + treeNodes + 2;
         DecodeStats stats = new DecodeStats();
+        AdaptiveDepth adaptive = config.adaptive() ? new AdaptiveDepth(config.k()) : null;
         BeamSearch[] searches = new BeamSearch[n];
         float[] logits = new float[vocab];
         float[] draftLogProbs = new float[draft.manifest().vocabSize()];
@@ -122,16 +123,22 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 if (!any) {
                     break;
                 }
-                // 1. draft: a small beam search of the draft per row
-                Tree[] trees = draftTrees(drf, active, committed, pendingToken, config, searches, draftLogProbs, stats);
+                // 1. draft: the draft's own beam search, as a token tree per beam
+                int depth = adaptive != null ? adaptive.next() : config.k();
+                long ortBefore = stats.targetOrtNanos + stats.draftOrtNanos;
+                long stepsBefore = stats.steps;
+                Tree[] trees = draftTrees(drf, active, committed, pendingToken, config, depth, searches, draftLogProbs, stats);
                 // 2. verify: one target forward over all trees
                 out = verify(tgt, trees, active);
                 // 3. replay the target's beam search, 4. keep the surviving paths
                 for (int i = 0; i < n; i++) {
                     if (!searches[i].isDone()) {
                         replay(i, width, searches[i], trees, out, tgt, drf, committed, pendingToken, logProbs[i],
-                                logits, config, stats, trace);
+                                logits, depth, stats, trace);
                     }
+                }
+                if (adaptive != null) {
+                    adaptive.observe(stats.targetOrtNanos + stats.draftOrtNanos - ortBefore, stats.steps - stepsBefore);
                 }
             }
         }
@@ -146,7 +153,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
      * With a draft equal to the target this reproduces the target's selections exactly.
      */
     private Tree[] draftTrees(LmState drf, boolean[] active, int[][] committed, int[] pendingToken,
-                              GenerationConfig config, BeamSearch[] searches, float[] draftLogProbs,
+                              GenerationConfig config, int depth, BeamSearch[] searches, float[] draftLogProbs,
                               DecodeStats stats) {
         int rows = active.length;
         int width = config.beamWidth();
@@ -155,7 +162,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         for (int r = 0; r < rows; r++) {
             trees[r] = new Tree();
             trees[r].add(pendingToken[r], -1, 0, searches[r / width].runningScore(r % width));
-            if (!active[r]) {
+            if (!active[r] || depth == 0) {
                 feed[r] = new int[0];
                 continue;
             }
@@ -164,6 +171,9 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             feed[r] = new int[lag + 1];
             System.arraycopy(committed[r], drf.length(r), feed[r], 0, lag);
             feed[r][lag] = pendingToken[r];
+        }
+        if (depth == 0) {
+            return trees;   // no drafting this round: the target takes one plain beam step
         }
         LmState.Logits out = drf.forward(0, feed, null);
         int[] lastNode = new int[rows];
@@ -179,7 +189,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             frontier[r] = active[r] ? new int[] {0} : new int[0];
         }
         float[] logits = new float[draftLogProbs.length];
-        for (int level = 1; level <= config.k(); level++) {
+        for (int level = 1; level <= depth; level++) {
             int[][] next = new int[rows][0];
             boolean anyNew = false;
             for (int prompt = 0; prompt * width < rows; prompt++) {
@@ -214,7 +224,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 anyNew |= taken > 0;
             }
             frontier = next;
-            if (!anyNew || level == config.k()) {
+            if (!anyNew || level == depth) {
                 break;
             }
             // forward the new level through the draft (pending index = tree node - 1)
@@ -271,7 +281,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
 
     private static void replay(int prompt, int width, BeamSearch search, Tree[] trees, LmState.Logits out,
                                LmState tgt, LmState drf, int[][] committed, int[] pendingToken,
-                               float[][] logProbs, float[] logits, GenerationConfig config, DecodeStats stats,
+                               float[][] logProbs, float[] logits, int depth, DecodeStats stats,
                                SpeculationTrace trace) {
         int base = prompt * width;
         int[] srcRow = new int[width];     // per beam: the row (at round start) whose tree it walks
@@ -353,7 +363,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             int[] targetPath = path.stream().mapToInt(Integer::intValue).toArray();
             tgt.commit(base + j, targetPath);
             int draftNodes = 0;   // tree nodes the draft has forwarded: levels 1 .. k-1
-            while (draftNodes + 1 < path.size() && tree.levels.get(path.get(draftNodes + 1)) < config.k()) {
+            while (draftNodes + 1 < path.size() && tree.levels.get(path.get(draftNodes + 1)) < depth) {
                 draftNodes++;
             }
             int[] draftPath = new int[draftNodes];

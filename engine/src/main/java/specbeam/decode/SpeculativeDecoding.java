@@ -37,7 +37,7 @@ public final class SpeculativeDecoding implements DecodingStrategy {
         int k = config.k();
         DecodeStats stats = new DecodeStats();
         Sampler sampler = new Sampler(config, vocab);
-        AdaptiveDraftLength adaptive = config.adaptive() ? new AdaptiveDraftLength(k) : null;
+        AdaptiveDepth adaptive = config.adaptive() ? new AdaptiveDepth(k) : null;
         float[] logits = new float[vocab];
         float[] logProbs = new float[vocab];
         double[] p = new double[vocab];
@@ -70,6 +70,8 @@ public final class SpeculativeDecoding implements DecodingStrategy {
             stats.prefillNanos = System.nanoTime() - start;
             while (true) {
                 int kk = adaptive != null ? adaptive.next() : k;
+                long ortBefore = stats.targetOrtNanos + stats.draftOrtNanos;
+                long tokensBefore = tokensSoFar(rows);
                 // 1. draft
                 int[][] feed = new int[n][];
                 boolean any = false;
@@ -152,8 +154,6 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                 }
                 LmState.Logits out = tgt.forward(0, chain, null);
                 // 3. accept, 4. update caches
-                long proposedBefore = stats.draftProposed;
-                long acceptedBefore = stats.draftAccepted;
                 for (int i = 0; i < n; i++) {
                     GreedyDecoding.RowOutput row = rows[i];
                     if (row.finished) {
@@ -216,12 +216,20 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                     pendingToken[i] = row.generated[row.length - 1];
                 }
                 if (adaptive != null) {
-                    adaptive.observe(stats.draftProposed - proposedBefore, stats.draftAccepted - acceptedBefore);
+                    adaptive.observe(stats.targetOrtNanos + stats.draftOrtNanos - ortBefore, tokensSoFar(rows) - tokensBefore);
                 }
             }
         }
         GenerationResult perRow = GreedyDecoding.RowOutput.result(rows, rowPrompts, stats, start);
         return sampling ? SamplingDecoding.group(perRow, prompts.size(), config.numReturnSequences()) : perRow;
+    }
+
+    private static long tokensSoFar(GreedyDecoding.RowOutput[] rows) {
+        long total = 0;
+        for (GreedyDecoding.RowOutput row : rows) {
+            total += row.length;
+        }
+        return total;
     }
 
     /** {@code norm(max(0, p - q))}, written into {@code p}. */

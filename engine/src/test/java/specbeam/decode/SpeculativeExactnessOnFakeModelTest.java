@@ -40,7 +40,7 @@ class SpeculativeExactnessOnFakeModelTest {
                         .beamWidth(s[0]).k(s[1]).treeBranching(s[2]).maxNewTokens(12 + c % 9)
                         .minNewTokens(c % 4 == 0 ? 3 : 0)
                         .earlyStopping(stops[c % 3]).lengthPenalty(penalties[(c / 3) % 3])
-                        .numReturnSequences(Math.min(s[0], 1 + c % 3)).build();
+                        .numReturnSequences(Math.min(s[0], 1 + c % 3)).adaptive(c % 5 == 4).build();
                 cases.add(Arguments.of(d.get()[0], d.get()[1], config));
                 c++;
             }
@@ -56,13 +56,13 @@ class SpeculativeExactnessOnFakeModelTest {
         GenerationResult actual = new SpeculativeBeamDecoding(TARGET, draft).generate(prompts(), config, null);
         assertSameSequences(actual, expected);
         assertThat(actual.stats().steps).isEqualTo(expected.stats().steps);
-        if (draft == SAME) {
+        if (draft == SAME && !config.adaptive()) {
             // a draft equal to the target keeps most of each tree: well over one step per forward,
             // and never more than the tree depth plus the step that leaves the tree
             assertThat(actual.stats().targetForwards).isLessThan(expected.stats().targetForwards);
             assertThat(actual.stats().stepsPerTargetForward()).isGreaterThan(1.5).isLessThanOrEqualTo(config.k() + 1);
         }
-        if (draft == UNRELATED) {
+        if (draft == UNRELATED && !config.adaptive()) {
             assertThat(actual.stats().stepsPerTargetForward()).isLessThan(1.5);
         }
     }
