@@ -1,0 +1,69 @@
+package specbeam.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import specbeam.TestModels;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SpecbeamCliTest {
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = SpecbeamCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static final String LLAMA = TestModels.tiny("llama").toString();
+
+    @Test
+    void jsonOutputHasSequencesWithThePromptAndStats() throws Exception {
+        Run r = run("generate", "--target", LLAMA, "--draft", LLAMA, "--mode", "speculative_beam", "--beam-width", "3",
+                "--k", "3", "--max-new-tokens", "8", "--num-return-sequences", "2", "--prompt-ids", "5,17,9", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertThat(json.get("sequences")).hasSize(2);
+        assertThat(json.get("sequences").get(0).get(0).asInt()).isEqualTo(5);
+        assertThat(json.get("sequences").get(0).size()).isBetween(4, 11);
+        assertThat(json.get("stats").get("target_forwards").asLong()).isPositive();
+        assertThat(json.get("stats").get("provider").asText()).isEqualTo("cpu");
+    }
+
+    @Test
+    void textOutputShowsTheTraceForSpeculativeModes() {
+        Run r = run("generate", "--target", LLAMA, "--draft", LLAMA, "--mode", "speculative", "--k", "3",
+                "--max-new-tokens", "8", "--prompt", "def fibonacci(n):");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("trace").contains("✓").contains("stats: tokens=8");
+    }
+
+    @Test
+    void userMistakesExitWithTwoAndOneLineWithoutStackTrace() {
+        String[][] cases = {
+                {"generate", "--target", LLAMA, "--mode", "beam", "--beam-width", "0", "--prompt-ids", "5"},
+                {"generate", "--target", LLAMA, "--mode", "speculative", "--prompt-ids", "5"},
+                {"generate", "--target", "/nonexistent/model", "--mode", "greedy", "--prompt-ids", "5"},
+                {"generate", "--target", LLAMA, "--mode", "greedy", "--prompt", ""},
+                {"generate", "--target", LLAMA, "--mode", "greedy", "--prompt-ids", "5", "--provider", "tpu"},
+                {"generate", "--target", LLAMA, "--mode", "speculative", "--draft", LLAMA, "--k", "0", "--prompt-ids", "5"},
+                {"generate", "--target", LLAMA, "--mode", "greedy", "--max-new-tokens", "0", "--prompt-ids", "5"},
+                {"generate", "--target", LLAMA, "--mode", "nonsense", "--prompt-ids", "5"},
+                {"generate", "--target", LLAMA, "--mode", "greedy", "--prompt-ids", "5,x"},
+                {"generate", "--target", LLAMA, "--mode", "greedy", "--prompt-ids", "5", "--bogus", "1"},
+        };
+        for (String[] args : cases) {
+            Run r = run(args);
+            assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(r.err()).startsWith("specbeam: error: ").doesNotContain("Exception").doesNotContain("\tat ");
+        }
+    }
+}
