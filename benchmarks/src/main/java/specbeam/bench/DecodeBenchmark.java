@@ -1,0 +1,148 @@
+package specbeam.bench;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+import specbeam.Engine;
+import specbeam.EngineOptions;
+import specbeam.decode.GenerationConfig;
+import specbeam.decode.GenerationResult;
+import specbeam.suite.GridPoint;
+import specbeam.tasks.ModelPair;
+import specbeam.tasks.TaskItem;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Time to decode the study prompts with one decoding configuration.
+ *
+ * <p>One operation is one pass over {@code <models>/target/tasks/prompts.jsonl}: every prompt is generated,
+ * {@code batch} prompts per {@code Engine.generate} call, up to {@code maxNewTokens} new tokens each. A
+ * whole pass (not one prompt) is the unit so that every iteration sees every prompt equally often; the
+ * suite divides by the calls per operation to report milliseconds per generation.
+ *
+ * <p>Pitfalls this class avoids: model loading and ONNX Runtime session creation happen once in
+ * {@code @Setup(Level.Trial)}, never in the measured loop; no {@code Level.Invocation} fixture (its
+ * timestamps would be inside every operation); every result goes to the {@link Blackhole}; the engine's
+ * counters ride along as {@code @AuxCounters} instead of being printed or timed in the decoding loop.
+ *
+ * <p>JMH cannot exclude parameter combinations. A combination that is not a canonical grid point (greedy
+ * with {@code beamWidth=4}, {@code k} on a mode without a draft) fails its trial with a message instead of
+ * being measured as if it meant something; {@code java -jar benchmarks.jar} builds a grid of canonical
+ * points only and runs JMH once per point.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(DecodeBenchmark.FORKS)
+@Warmup(iterations = DecodeBenchmark.WARMUP_ITERATIONS, time = DecodeBenchmark.WARMUP_SECONDS)
+@Measurement(iterations = DecodeBenchmark.MEASUREMENT_ITERATIONS, time = DecodeBenchmark.MEASUREMENT_SECONDS)
+public class DecodeBenchmark {
+    // Sized so that the default grid (25 points, one fork each) stays within 20 minutes on 2 cores.
+    public static final int FORKS = 1;
+    public static final int WARMUP_ITERATIONS = 2;
+    public static final int WARMUP_SECONDS = 2;
+    public static final int MEASUREMENT_ITERATIONS = 5;
+    public static final int MEASUREMENT_SECONDS = 2;
+
+    /** greedy, beam, sampling, speculative, speculative_beam, speculative_sampling. */
+    @Param("greedy")
+    public String mode;
+
+    /** Draft length / tree depth; 0 for modes without a draft. */
+    @Param("0")
+    public int k;
+
+    /** Beams kept; 1 for modes without beams. */
+    @Param("1")
+    public int beamWidth;
+
+    /** Speculative modes: choose the draft length each round from measured costs, at most k. */
+    @Param("false")
+    public boolean adaptive;
+
+    /** cpu or cuda (the engine falls back to cpu, and says so, when CUDA cannot load). */
+    @Param("cpu")
+    public String provider;
+
+    /** Prompts per generate call. */
+    @Param("1")
+    public int batch;
+
+    @Param("64")
+    public int maxNewTokens;
+
+    /** Model pair directory holding target/ and draft/. */
+    @Param("models/pair")
+    public String models;
+
+    /** ONNX Runtime intra-op threads; 0 = one per available core. */
+    @Param("0")
+    public int threads;
+
+    private Engine engine;
+    private GenerationConfig config;
+    private List<List<int[]>> batches; // [calls][batch] prompt token ids
+
+    @Setup(Level.Trial)
+    public void open() {
+        GridPoint point = GridPoint.fromParams(Map.of("mode", mode, "k", Integer.toString(k),
+                "beamWidth", Integer.toString(beamWidth), "adaptive", Boolean.toString(adaptive),
+                "provider", provider, "batch", Integer.toString(batch), "maxNewTokens", Integer.toString(maxNewTokens)))
+                .validate();
+        if (!point.isCanonical()) {
+            throw new IllegalArgumentException("not a meaningful grid point: " + point + " is the same as "
+                    + point.canonical().label() + " (k is only used by speculative modes, beamWidth only by beam "
+                    + "modes): pass -p k=0 / -p beamWidth=1 for such modes, or let 'java -jar benchmarks.jar' build the grid");
+        }
+        ModelPair pair = new ModelPair(Path.of(models)).check(point.mode().isSpeculative());
+        config = point.config();
+        engine = Engine.open(new EngineOptions(pair.target(), point.mode().isSpeculative() ? pair.draft() : null,
+                point.provider(), threads > 0 ? threads : EngineOptions.defaultThreads()));
+        batches = partition(pair.prompts(), batch);
+    }
+
+    @Benchmark
+    public void generate(DecodeCounters counters, Blackhole blackhole) {
+        for (List<int[]> prompts : batches) {
+            GenerationResult result = engine.generate(prompts, config);
+            counters.add(result.stats());
+            blackhole.consume(result);
+        }
+        counters.ops++;
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    static List<List<int[]>> partition(List<TaskItem> items, int batch) {
+        List<List<int[]>> out = new ArrayList<>();
+        for (int i = 0; i < items.size(); i += batch) {
+            List<int[]> group = new ArrayList<>();
+            for (TaskItem item : items.subList(i, Math.min(items.size(), i + batch))) {
+                group.add(item.promptIds());
+            }
+            out.add(group);
+        }
+        return out;
+    }
+}

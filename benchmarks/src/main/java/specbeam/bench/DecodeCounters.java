@@ -1,0 +1,62 @@
+package specbeam.bench;
+
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import specbeam.decode.DecodeStats;
+
+/**
+ * The engine's own counters, reported by JMH next to the time per operation ({@code @AuxCounters}).
+ *
+ * <p>EVENTS counters are raw sums per iteration, not rates: ratios such as the acceptance rate are formed by
+ * the suite from the sums over all measured iterations (a mean of per-iteration ratios would weight short
+ * iterations wrongly). JMH does not reset EVENTS counters, hence the per-iteration {@link #reset()} — a
+ * {@code Level.Iteration} fixture, outside the timed path. Field names are the columns of
+ * {@link specbeam.suite.CounterTotals}.
+ */
+@State(Scope.Thread)
+@AuxCounters(AuxCounters.Type.EVENTS)
+public class DecodeCounters {
+    public long ops;
+    public long calls;
+    public long tokens;
+    public long steps;
+    public long rounds;
+    public long roundSteps;
+    public long targetForwards;
+    public long draftForwards;
+    public long draftProposed;
+    public long draftAccepted;
+    public long targetOrtNanos;
+    public long draftOrtNanos;
+    public long wallNanos;
+    public long kvBytesCopied;
+
+    @Setup(Level.Iteration)
+    public void reset() {
+        ops = calls = tokens = steps = rounds = roundSteps = 0;
+        targetForwards = draftForwards = draftProposed = draftAccepted = 0;
+        targetOrtNanos = draftOrtNanos = wallNanos = kvBytesCopied = 0;
+    }
+
+    /** Adds one generate call's statistics (a few additions: cheap enough for the timed path). */
+    void add(DecodeStats s) {
+        calls++;
+        tokens += s.tokensGenerated;
+        steps += s.steps;
+        for (int n = 0; n < DecodeStats.HISTOGRAM_SIZE; n++) {
+            rounds += s.stepsHistogram[n];
+            roundSteps += n * s.stepsHistogram[n];
+        }
+        targetForwards += s.targetForwards;
+        draftForwards += s.draftForwards;
+        draftProposed += s.draftProposed;
+        draftAccepted += s.draftAccepted;
+        targetOrtNanos += s.targetOrtNanos;
+        draftOrtNanos += s.draftOrtNanos;
+        wallNanos += s.wallNanos;
+        kvBytesCopied += s.kvBytesCopied;
+    }
+}

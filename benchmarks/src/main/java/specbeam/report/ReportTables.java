@@ -1,0 +1,353 @@
+package specbeam.report;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+import static specbeam.report.MarkdownTable.fixed;
+import static specbeam.report.MarkdownTable.percent;
+import static specbeam.report.MarkdownTable.plusMinus;
+import static specbeam.report.MarkdownTable.times;
+
+/** The generated blocks of REPORT.md, each a table and a short "how to read this", built from CSV rows only. */
+public final class ReportTables {
+    private final List<ResultRow> rows;
+    private final List<ComparisonRow> hf;
+    private final RunSummary run;
+
+    /**
+     * @param rows this run's rows, in run order
+     * @param hf   rows of results/hf_baseline.csv (empty when absent)
+     * @param run  run-level facts
+     */
+    public ReportTables(List<ResultRow> rows, List<ComparisonRow> hf, RunSummary run) {
+        this.rows = rows;
+        this.hf = hf;
+        this.run = run;
+    }
+
+    /** Block name to Markdown content, in {@link ReportFile#BLOCKS} order. */
+    public Map<String, String> blocks() {
+        Map<String, String> b = new LinkedHashMap<>();
+        b.put("run", run());
+        b.put("targets", targets());
+        b.put("speed", speed());
+        b.put("speedup", speedup());
+        b.put("acceptance", acceptance());
+        b.put("model", model());
+        b.put("quality", quality());
+        b.put("hf", hf());
+        return b;
+    }
+
+    String run() {
+        StringBuilder sb = new StringBuilder();
+        Optional<ResultRow> any = rows.stream().findFirst();
+        sb.append("| | |\n| --- | --- |\n");
+        sb.append("| command | `").append(run.command()).append("` |\n");
+        sb.append("| grid | ").append(run.profile()).append(", ").append(rows.size()).append(" points measured");
+        if (!run.failures().isEmpty()) {
+            sb.append(", ").append(run.failures().size()).append(" failed");
+        }
+        sb.append(" |\n");
+        sb.append("| wall time | ").append(String.format(java.util.Locale.ROOT, "%.1f min", run.wallSeconds() / 60)).append(" |\n");
+        any.ifPresent(r -> {
+            sb.append("| date | ").append(r.date()).append(" |\n");
+            sb.append("| CPU | ").append(r.cpuModel()).append(", ").append(r.cores()).append(" cores |\n");
+            sb.append("| JVM | ").append(r.jvm()).append(" |\n");
+            sb.append("| ONNX Runtime | ").append(r.ortVersion()).append(", provider used: ")
+                    .append(rows.stream().map(ResultRow::providerUsed).filter(p -> p != null && !p.isEmpty()).distinct()
+                            .reduce((a, c) -> a + ", " + c).orElse("unknown")).append(" |\n");
+            sb.append("| JMH | ").append(r.jmhSettings()).append(" |\n");
+            sb.append("| target model.onnx | `").append(r.targetSha256()).append("` |\n");
+            sb.append("| draft model.onnx | `").append(r.draftSha256()).append("` |\n");
+        });
+        for (String f : run.failures()) {
+            sb.append("\n**Not measured:** ").append(f).append('\n');
+        }
+        for (String n : run.notes()) {
+            sb.append("\nNote: ").append(n).append('\n');
+        }
+        return sb.toString();
+    }
+
+    String targets() {
+        MarkdownTable t = new MarkdownTable("target (issue 4)", "threshold", "measured", "status");
+        Optional<ResultRow> spec = best(r -> r.mode().equals("speculative") && !r.adaptive());
+        t.row("speculative greedy over greedy, best k", "≥ 1.80x",
+                spec.map(r -> times(r.speedupVsBaseline()) + " (k=" + r.k() + ")").orElse(null),
+                status(spec.map(ResultRow::speedupVsBaseline), 1.8));
+        Optional<ResultRow> beam4 = best(r -> r.mode().equals("speculative_beam") && r.beamWidth() == 4 && !r.adaptive());
+        t.row("speculative beam B=4: beam steps per target forward, best k", "≥ 2.50",
+                beam4.map(r -> fixed(r.stepsPerTargetForward(), 2) + " (k=" + r.k() + ")").orElse(null),
+                status(beam4.map(ResultRow::stepsPerTargetForward), 2.5));
+        t.row("speculative beam B=4 over beam B=4, best k", "≥ 1.30x",
+                beam4.map(r -> times(r.speedupVsBaseline()) + " (k=" + r.k() + ")").orElse(null),
+                status(beam4.map(ResultRow::speedupVsBaseline), 1.3));
+        Optional<ResultRow> leastIdentical = rows.stream()
+                .filter(r -> r.mode().equals("speculative_beam") && r.beamWidth() == 4 && r.identicalShare() != null)
+                .min(Comparator.comparing(ResultRow::identicalShare));
+        t.row("speculative beam B=4: identical beams, every k", "100%",
+                leastIdentical.map(r -> percent(r.identicalShare()) + " at worst (" + r.label() + ")").orElse(null),
+                status(leastIdentical.map(ResultRow::identicalShare), 1.0));
+        Optional<ResultRow> slowestAdaptive = rows.stream()
+                .filter(r -> r.adaptive() && r.speedupVsBaseline() != null)
+                .min(Comparator.comparing(ResultRow::speedupVsBaseline));
+        t.row("slowest speculative point with adaptive on", "≥ 0.90x",
+                slowestAdaptive.map(r -> times(r.speedupVsBaseline()) + " (" + r.label() + ")").orElse(null),
+                status(slowestAdaptive.map(ResultRow::speedupVsBaseline), 0.9));
+        Optional<ResultRow> greedy = rows.stream().filter(r -> r.mode().equals("greedy")).findFirst();
+        t.row("greedy: share of wall time inside ONNX Runtime", "≥ 85%",
+                greedy.map(r -> percent(r.ortShare())).orElse(null), status(greedy.map(ResultRow::ortShare), 0.85));
+        for (HfMatch m : hfMatches()) {
+            t.row("faster than HF `generate`: " + m.hf().mode() + (m.hf().mode().equals("beam") ? " B=" + m.hf().beamWidth() : ""),
+                    "≥ 4.00x", times(m.ratio()) + " (" + m.ours().label() + ")", status(Optional.ofNullable(m.ratio()), 4.0));
+        }
+        return t.render() + "\n" + howTo("each line is one performance target of issue 4, checked against this run's "
+                + "numbers (nothing here is typed in by hand). \"best k\" is the k with the highest measured speedup; "
+                + "speedups compare two points of the same run. A missed target is discussed in the hand-written "
+                + "analysis.");
+    }
+
+    private static String status(Optional<Double> value, double threshold) {
+        return value.filter(Objects::nonNull).map(v -> v >= threshold - 1e-12 ? "met" : "**missed**").orElse("not measured");
+    }
+
+    String speed() {
+        MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "ms / generation (± 99.9% CI)", "rel. error",
+                "tokens/s", "target forwards / token", "ORT share");
+        for (ResultRow r : rows) {
+            t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", plusMinus(r.latencyMsMean(), r.latencyMsCi999(), 1),
+                    percent(r.relError()), fixed(r.tokensPerS(), 0), fixed(r.targetForwardsPerToken(), 3), percent(r.ortShare()));
+        }
+        return t.render() + "\n" + howTo("one row per grid point (k = draft tokens or tree depth, B = beam width, "
+                + "– = not used by that mode). \"ms / generation\" is the mean time of one `generate` call on one "
+                + "study prompt, " + settings() + ", over the measured JMH iterations, with the half-width of its "
+                + "99.9% confidence interval (Student's t, n = iterations); \"rel. error\" is that half-width over "
+                + "the mean. Tokens/s counts new tokens (beam modes: beam steps of the best beam). \"ORT share\" is "
+                + "the part of the engine's wall time spent inside ONNX Runtime; the rest is Java.");
+    }
+
+    String speedup() {
+        MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "baseline", "baseline ms", "ms", "speedup",
+                "± rel.", "identical");
+        for (ResultRow r : rows) {
+            if (r.baseline() == null) {
+                continue;
+            }
+            Optional<ResultRow> base = baselineOf(r);
+            t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", r.baseline(),
+                    base.map(b -> fixed(b.latencyMsMean(), 1)).orElse(null), fixed(r.latencyMsMean(), 1),
+                    times(r.speedupVsBaseline()), percent(r.speedupRelError()), identity(r));
+        }
+        MarkdownTable summary = new MarkdownTable("mode", "B", "best k", "speedup at best k", "geometric mean over k",
+                "adaptive");
+        Map<String, List<ResultRow>> groups = new LinkedHashMap<>();
+        for (ResultRow r : rows) {
+            if (r.baseline() != null) {
+                groups.computeIfAbsent(r.mode() + "|" + r.beamWidth() + "|" + r.batch() + "|" + r.provider() + "|"
+                        + r.maxNewTokens(), g -> new ArrayList<>()).add(r);
+            }
+        }
+        for (List<ResultRow> g : groups.values()) {
+            List<ResultRow> fixedK = g.stream().filter(r -> !r.adaptive() && r.speedupVsBaseline() != null).toList();
+            Optional<ResultRow> bestK = fixedK.stream().max(Comparator.comparing(ResultRow::speedupVsBaseline));
+            Optional<ResultRow> adaptive = g.stream().filter(ResultRow::adaptive).findFirst();
+            ResultRow first = g.get(0);
+            summary.row(first.mode(), first.mode().contains("beam") ? first.beamWidth() : null,
+                    bestK.map(ResultRow::k).orElse(null), bestK.map(r -> times(r.speedupVsBaseline())).orElse(null),
+                    times(geometricMean(fixedK.stream().map(ResultRow::speedupVsBaseline).toList())),
+                    adaptive.map(r -> times(r.speedupVsBaseline()) + " (k ≤ " + r.k() + ")").orElse(null));
+        }
+        if (t.isEmpty()) {
+            return "_No speculative point in this run._\n";
+        }
+        return t.render() + "\n" + summary.render() + "\n" + howTo("speedup = the baseline's mean ms per generation "
+                + "divided by this point's, both measured in this run (greedy for speculative, beam search with the "
+                + "same B for speculative beam, sampling for speculative sampling). \"± rel.\" is the combined "
+                + "relative 99.9% error of the two means (first order), so a speedup of 1.05x ± 8% is not a win. "
+                + "\"identical\" is the share of prompts whose output (every returned beam) equals the baseline's "
+                + "token for token, with certified floating-point near-ties in brackets; sampling modes promise "
+                + "the same distribution, not the same tokens, so it is not shown for them. The second table "
+                + "aggregates over k with a geometric mean (the right mean for ratios); \"adaptive\" lets the "
+                + "engine pick the draft length each round, up to k.");
+    }
+
+    private static Integer kCell(ResultRow r) {
+        return r.k() == 0 ? null : r.k();
+    }
+
+    private static String identity(ResultRow r) {
+        if (r.identicalShare() == null) {
+            return null;
+        }
+        String s = percent(r.identicalShare());
+        if (r.certifiedTieShare() != null && r.certifiedTieShare() > 0) {
+            s += " (+" + percent(r.certifiedTieShare()) + " ties)";
+        }
+        return s;
+    }
+
+    String acceptance() {
+        MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "acceptance rate", "draft tokens / round",
+                "steps / target forward", "target forwards / token", "draft forwards / target forward",
+                "target ms / forward", "draft ms / forward");
+        for (ResultRow r : rows) {
+            if (r.baseline() == null) {
+                continue;
+            }
+            t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", fixed(r.acceptanceRate(), 3),
+                    fixed(r.draftProposedPerRound(), 2), fixed(r.stepsPerTargetForward(), 2),
+                    fixed(r.targetForwardsPerToken(), 3), fixed(r.draftForwardsPerTargetForward(), 2),
+                    fixed(r.targetMsPerForward(), 2), fixed(r.draftMsPerForward(), 3));
+        }
+        if (t.isEmpty()) {
+            return "_No speculative point in this run._\n";
+        }
+        return t.render() + "\n" + howTo("acceptance rate = draft tokens the target kept / draft tokens proposed "
+                + "(ONNX Runtime GenAI's definition), summed over the measured iterations. \"steps / target "
+                + "forward\" is what one verification forward buys: decoding steps (tokens, or beam steps) "
+                + "advanced per decode-phase target forward — 1.0 for target-only decoding. Forward costs are "
+                + "ONNX Runtime time per call: a verification forward feeds several tokens, so it costs more than "
+                + "a one-token forward; that is what speculation has to earn back.");
+    }
+
+    String model() {
+        MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "acceptance", "draft tokens / round",
+                "E[steps / round] (model)", "steps / round (measured)", "model speedup", "model speedup (measured steps)",
+                "measured speedup");
+        for (ResultRow r : rows) {
+            if (r.baseline() == null) {
+                continue;
+            }
+            t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", fixed(r.acceptanceRate(), 3),
+                    fixed(r.draftProposedPerRound(), 2), fixed(r.modelStepsPerRound(), 2),
+                    fixed(r.stepsPerTargetForward(), 2), times(r.modelSpeedup()), times(r.modelSpeedupMeasuredSteps()),
+                    times(r.speedupVsBaseline()));
+        }
+        if (t.isEmpty()) {
+            return "_No speculative point in this run._\n";
+        }
+        return t.render() + "\n" + howTo("the expected speedup from measured quantities only. With acceptance "
+                + "rate a and g draft tokens per round, i.i.d. acceptance gives E[steps per round] = "
+                + "(1 − a^(g+1)) / (1 − a) (Leviathan et al., 2023). The model speedup is E[steps per round] × "
+                + "c_base / (c_verify + d × c_draft): c_base = the baseline's ONNX Runtime ms per target forward, "
+                + "c_verify = this point's ms per (multi-token) target forward, d = draft forwards per target "
+                + "forward, c_draft = ms per draft forward (columns of the acceptance table). The second model "
+                + "column puts the measured steps per round in place of E[...], so it isolates forward costs. "
+                + "Model above measured = time outside ONNX Runtime (Java, cache bookkeeping, prefill) eats the "
+                + "gain; the chain formula is an approximation for beam trees and adaptive draft lengths.");
+    }
+
+    String quality() {
+        MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "identical", "perplexity", "BLEU", "ROUGE-1",
+                "ROUGE-2", "ROUGE-L", "distinct-1", "distinct-2", "self-BLEU", "prompts");
+        for (ResultRow r : rows) {
+            t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", identity(r), fixed(r.perplexity(), 2),
+                    fixed(r.bleu(), 2), fixed(r.rouge1F1(), 3), fixed(r.rouge2F1(), 3), fixed(r.rougeLF1(), 3),
+                    fixed(r.distinct1(), 3), fixed(r.distinct2(), 3), fixed(r.selfBleu(), 1), r.qualityPrompts());
+        }
+        return t.render() + "\n" + howTo("computed once per configuration after the timed runs, on the study "
+                + "prompts and the continuation task (" + settings() + "; beam modes return all B beams here). "
+                + "\"identical\": share of prompts whose output equals the target-only baseline's token for token "
+                + "(certified near-ties — a decision gap below the manifest's tolerance before the divergence — "
+                + "in brackets). Perplexity of the best output's new tokens under the target. BLEU (sacrebleu "
+                + "defaults: 13a, exp smoothing, 0–100) and ROUGE-1/2/L F1 (rouge-score, no stemming) compare the "
+                + "best continuation with the held-out reference — with a code model they measure agreement with "
+                + "the real continuation, not fluency. Distinct-n = unique n-grams / all n-grams among the "
+                + "returned sequences' new tokens; self-BLEU = mean BLEU of each returned beam against the others "
+                + "(higher = the beams are more alike; – with a single sequence). Both are averaged over prompts.");
+    }
+
+    String hf() {
+        if (hf.isEmpty()) {
+            return "_No Hugging Face baseline: `results/hf_baseline.csv` (written by `models/hf_baseline.py`) was not "
+                    + "found when this report was generated._\n";
+        }
+        MarkdownTable t = new MarkdownTable("HF mode", "B", "k", "HF ms / generation", "specbeam point",
+                "specbeam ms / generation", "specbeam faster by", "HF tokens/s", "specbeam tokens/s");
+        List<HfMatch> matches = hfMatches();
+        for (ComparisonRow h : hf) {
+            Optional<HfMatch> m = matches.stream().filter(x -> x.hf() == h).findFirst();
+            t.row(h.mode(), h.beamWidth(), h.k(), plusMinus(h.latencyMsMean(), h.latencyMsCi999(), 1),
+                    m.map(x -> x.ours().label()).orElse("not in this run"),
+                    m.map(x -> plusMinus(x.ours().latencyMsMean(), x.ours().latencyMsCi999(), 1)).orElse(null),
+                    m.map(x -> times(x.ratio())).orElse(null), fixed(h.tokensPerS(), 0),
+                    m.map(x -> fixed(x.ours().tokensPerS(), 0)).orElse(null));
+        }
+        return t.render() + "\n" + howTo("Hugging Face `generate` (PyTorch, CPU) on the same exported models and "
+                + "prompts, from `results/hf_baseline.csv`; both files share their column names and are merged into "
+                + "`comparison.csv`. \"specbeam faster by\" = HF ms / specbeam ms for the corresponding strategy: "
+                + "greedy, beam search with the same B, and assisted generation against specbeam's speculative "
+                + "decoding (same k when HF's row has one, else the best k).");
+    }
+
+    /** An HF row and the specbeam row it is compared with. */
+    record HfMatch(ComparisonRow hf, ResultRow ours, Double ratio) {
+    }
+
+    List<HfMatch> hfMatches() {
+        List<HfMatch> out = new ArrayList<>();
+        for (ComparisonRow h : hf) {
+            if (ResultRow.ENGINE.equals(h.engine()) || h.mode() == null) {
+                continue;
+            }
+            String mode = h.mode().toLowerCase(java.util.Locale.ROOT);
+            Predicate<ResultRow> settings = r -> (h.batch() == null || h.batch() == r.batch())
+                    && (h.maxNewTokens() == null || h.maxNewTokens() == r.maxNewTokens())
+                    && (h.provider() == null || h.provider().isBlank() || h.provider().equalsIgnoreCase(r.provider()));
+            Optional<ResultRow> ours;
+            if (mode.contains("assist") || mode.equals("speculative")) {
+                Predicate<ResultRow> spec = r -> r.mode().equals("speculative") && !r.adaptive() && settings.test(r);
+                ours = rows.stream().filter(spec.and(r -> h.k() != null && h.k() == r.k())).findFirst()
+                        .or(() -> rows.stream().filter(spec.and(r -> r.speedupVsBaseline() != null))
+                                .max(Comparator.comparing(ResultRow::speedupVsBaseline)));
+            } else if (mode.equals("beam")) {
+                ours = rows.stream().filter(r -> r.mode().equals("beam") && settings.test(r)
+                        && (h.beamWidth() == null || h.beamWidth() == r.beamWidth())).findFirst();
+            } else {
+                ours = rows.stream().filter(r -> r.mode().equals(mode) && settings.test(r)).findFirst();
+            }
+            ours.ifPresent(r -> out.add(new HfMatch(h, r, h.latencyMsMean() == null || r.latencyMsMean() == null
+                    ? null : h.latencyMsMean() / r.latencyMsMean())));
+        }
+        return out;
+    }
+
+    private Optional<ResultRow> best(Predicate<ResultRow> which) {
+        return rows.stream().filter(which.and(r -> r.speedupVsBaseline() != null))
+                .max(Comparator.comparing(ResultRow::speedupVsBaseline));
+    }
+
+    private Optional<ResultRow> baselineOf(ResultRow r) {
+        return rows.stream().filter(b -> b.baseline() == null && b.label().equals(r.baseline())
+                && b.batch() == r.batch() && b.provider().equals(r.provider()) && b.maxNewTokens() == r.maxNewTokens())
+                .findFirst();
+    }
+
+    private String settings() {
+        return rows.stream().findFirst()
+                .map(r -> "batch " + r.batch() + ", " + r.maxNewTokens() + " new tokens at most, provider " + r.provider())
+                .orElse("");
+    }
+
+    static Double geometricMean(List<Double> values) {
+        if (values.isEmpty()) {
+            return null;
+        }
+        double logSum = 0;
+        for (double v : values) {
+            logSum += Math.log(v);
+        }
+        return Math.exp(logSum / values.size());
+    }
+
+    private static String howTo(String text) {
+        return "*How to read this:* " + text + "\n";
+    }
+}

@@ -1,0 +1,87 @@
+package specbeam.report;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import specbeam.decode.Mode;
+import specbeam.model.ExecutionProvider;
+import specbeam.suite.GridPoint;
+
+/**
+ * One CSV row: one grid point of one run. Column names are the components in snake case, units in the name;
+ * an empty cell means "not applicable" (k without a draft, acceptance without a draft, identity of a
+ * baseline). The first thirteen columns are shared with {@code results/hf_baseline.csv}.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+@JsonPropertyOrder({"engine", "mode", "k", "beam_width", "batch", "provider", "max_new_tokens", "latency_ms_mean",
+        "latency_ms_ci999", "tokens_per_s", "acceptance_rate", "target_forwards_per_token", "n"})
+public record ResultRow(
+        String engine,
+        String mode,
+        /* draft tokens / tree depth; 0 for modes without a draft (as in hf_baseline.csv) */
+        int k,
+        int beamWidth,
+        int batch,
+        String provider,
+        int maxNewTokens,
+        /* mean milliseconds per generate call (batch prompts), over the measured iterations */
+        Double latencyMsMean,
+        /* half-width of its 99.9% confidence interval (Student's t) */
+        Double latencyMsCi999,
+        Double tokensPerS,
+        Double acceptanceRate,
+        Double targetForwardsPerToken,
+        /* measured iterations */
+        int n,
+        boolean adaptive,
+        Double latencyMsSd,
+        Double relError,
+        Double stepsPerTargetForward,
+        Double draftForwardsPerTargetForward,
+        Double draftProposedPerRound,
+        Double ortShare,
+        Double targetMsPerForward,
+        Double draftMsPerForward,
+        Double kvBytesPerToken,
+        /* label of the target-only point this one is compared with */
+        String baseline,
+        Double speedupVsBaseline,
+        Double speedupRelError,
+        Double modelStepsPerRound,
+        Double modelSpeedup,
+        Double modelSpeedupMeasuredSteps,
+        Double identicalShare,
+        Double certifiedTieShare,
+        Integer qualityPrompts,
+        Double perplexity,
+        Double bleu,
+        @JsonProperty("rouge1_f1") Double rouge1F1,
+        @JsonProperty("rouge2_f1") Double rouge2F1,
+        @JsonProperty("rougeL_f1") Double rougeLF1,
+        Double distinct1,
+        Double distinct2,
+        Double selfBleu,
+        String date,
+        String cpuModel,
+        int cores,
+        String jvm,
+        String ortVersion,
+        String providerUsed,
+        @JsonProperty("target_sha256") String targetSha256,
+        @JsonProperty("draft_sha256") String draftSha256,
+        String jmhSettings) {
+
+    public static final String ENGINE = "specbeam";
+
+    /** The grid point this row measured. */
+    public GridPoint point() {
+        return new GridPoint(Mode.parse(mode), k, beamWidth, adaptive, ExecutionProvider.parse(provider),
+                batch, maxNewTokens);
+    }
+
+    /** Short label, as the suite prints it. */
+    public String label() {
+        return point().label();
+    }
+}

@@ -1,0 +1,79 @@
+package specbeam.report;
+
+import specbeam.model.ExecutionProvider;
+import specbeam.quality.QualityResult;
+import specbeam.suite.CounterTotals;
+import specbeam.suite.GridPoint;
+import specbeam.suite.Measurement;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Turns measurements and quality results into CSV rows: statistics, speedups within the run, the analytic model. */
+public final class ResultRows {
+
+    private ResultRows() {
+    }
+
+    /**
+     * @param measurements one per measured point, in run order
+     * @param quality      quality per point (points without one get empty quality columns)
+     * @param meta         the run's metadata
+     */
+    public static List<ResultRow> build(List<Measurement> measurements, Map<GridPoint, QualityResult> quality,
+                                        RunMetadata meta) {
+        Map<GridPoint, Measurement> byPoint = new HashMap<>();
+        measurements.forEach(m -> byPoint.put(m.point(), m));
+        List<ResultRow> rows = new ArrayList<>();
+        for (Measurement m : measurements) {
+            rows.add(row(m, byPoint.get(m.point().baseline()), quality.get(m.point()), meta));
+        }
+        return rows;
+    }
+
+    private static ResultRow row(Measurement m, Measurement base, QualityResult q, RunMetadata meta) {
+        GridPoint p = m.point();
+        CounterTotals c = m.counters();
+        SampleStats latency = SampleStats.of(m.msPerCall());
+        boolean speculative = p.mode().isSpeculative();
+
+        double speedup = Double.NaN;
+        double speedupRelError = Double.NaN;
+        double modelSteps = Double.NaN;
+        double modelSpeedup = Double.NaN;
+        double modelSpeedupMeasuredSteps = Double.NaN;
+        if (speculative && base != null) {
+            SampleStats baseLatency = SampleStats.of(base.msPerCall());
+            speedup = baseLatency.mean() / latency.mean();
+            speedupRelError = Math.hypot(baseLatency.relError(), latency.relError());
+            double draftPerRound = c.proposedPerRound() / p.batch();
+            modelSteps = SpeedupModel.expectedStepsPerRound(c.acceptanceRate(), draftPerRound);
+            modelSpeedup = SpeedupModel.speedup(modelSteps, c, base.counters());
+            modelSpeedupMeasuredSteps = SpeedupModel.speedup(c.stepsPerTargetForward(), c, base.counters());
+        }
+        ExecutionProvider used = q == null ? null : q.providerUsed();
+        return new ResultRow(
+                ResultRow.ENGINE, p.mode().id(), p.k(), p.beamWidth(), p.batch(), p.provider().id(),
+                p.maxNewTokens(), num(latency.mean()), num(latency.ci999()), num(m.tokensPerSecond()),
+                num(c.acceptanceRate()), num(c.targetForwardsPerToken()), latency.n(), p.adaptive(),
+                num(latency.sd()), num(latency.relError()), num(c.stepsPerTargetForward()),
+                num(c.draftForwardsPerTargetForward()), num(c.proposedPerRound()), num(c.ortShare()),
+                num(c.targetMsPerForward()), num(c.draftMsPerForward()), num(c.kvBytesPerToken()),
+                speculative ? p.baseline().label() : null, num(speedup), num(speedupRelError), num(modelSteps),
+                num(modelSpeedup), num(modelSpeedupMeasuredSteps),
+                q == null ? null : num(q.identicalShare()), q == null ? null : num(q.certifiedTieShare()),
+                q == null ? null : q.prompts(), q == null ? null : num(q.perplexity()), q == null ? null : num(q.bleu()),
+                q == null ? null : num(q.rouge1()), q == null ? null : num(q.rouge2()), q == null ? null : num(q.rougeL()),
+                q == null ? null : num(q.distinct1()), q == null ? null : num(q.distinct2()),
+                q == null ? null : num(q.selfBleu()),
+                meta.date(), meta.cpuModel(), meta.cores(), meta.jvm(), meta.ortVersion(),
+                used == null ? "" : used.id(), meta.targetSha256(), meta.draftSha256(), meta.jmhSettings());
+    }
+
+    /** NaN and infinities become empty cells. */
+    static Double num(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+}

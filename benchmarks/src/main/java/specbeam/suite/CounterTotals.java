@@ -1,0 +1,93 @@
+package specbeam.suite;
+
+import java.util.Map;
+
+/**
+ * Engine counters summed over the measured iterations of one grid point (warm-up excluded). Component names
+ * are the public fields of {@code specbeam.bench.DecodeCounters}, so JMH's auxiliary results map onto them.
+ *
+ * @param ops            benchmark operations (passes over the prompts)
+ * @param calls          {@code Engine.generate} calls
+ * @param tokens         new tokens (DecodeStats.tokensGenerated)
+ * @param steps          decoding steps (tokens, or beam steps)
+ * @param rounds         decode-phase target forwards (prefill excluded)
+ * @param roundSteps     steps advanced by those rounds
+ * @param targetForwards target forwards, prefill included
+ * @param draftForwards  draft forwards
+ * @param draftProposed  draft tokens proposed
+ * @param draftAccepted  draft tokens the target kept
+ * @param targetOrtNanos time inside ONNX Runtime running the target
+ * @param draftOrtNanos  time inside ONNX Runtime running the draft
+ * @param wallNanos      wall time of the generate calls as the engine measured it
+ * @param kvBytesCopied  KV-cache bytes the engine moved
+ */
+public record CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
+                            long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
+                            long targetOrtNanos, long draftOrtNanos, long wallNanos, long kvBytesCopied) {
+
+    /** Builds the totals from counter name to value; a missing name counts as 0. */
+    public static CounterTotals fromMap(Map<String, ? extends Number> v) {
+        return new CounterTotals(get(v, "ops"), get(v, "calls"), get(v, "tokens"), get(v, "steps"), get(v, "rounds"),
+                get(v, "roundSteps"), get(v, "targetForwards"), get(v, "draftForwards"), get(v, "draftProposed"),
+                get(v, "draftAccepted"), get(v, "targetOrtNanos"), get(v, "draftOrtNanos"), get(v, "wallNanos"),
+                get(v, "kvBytesCopied"));
+    }
+
+    private static long get(Map<String, ? extends Number> v, String name) {
+        Number n = v.get(name);
+        return n == null ? 0 : Math.round(n.doubleValue());
+    }
+
+    /** {@code draftAccepted / draftProposed} (ONNX Runtime GenAI's definition); NaN without a draft. */
+    public double acceptanceRate() {
+        return ratio(draftAccepted, draftProposed);
+    }
+
+    /** Mean decoding steps per decode-phase target forward. */
+    public double stepsPerTargetForward() {
+        return ratio(roundSteps, rounds);
+    }
+
+    /** Target forwards (prefill included) per new token. */
+    public double targetForwardsPerToken() {
+        return ratio(targetForwards, tokens);
+    }
+
+    /** Share of the engine's wall time spent inside ONNX Runtime (target and draft). */
+    public double ortShare() {
+        return ratio(targetOrtNanos + draftOrtNanos, wallNanos);
+    }
+
+    /** Mean ONNX Runtime milliseconds per target forward. */
+    public double targetMsPerForward() {
+        return ratio(targetOrtNanos, targetForwards) / 1e6;
+    }
+
+    /** Mean ONNX Runtime milliseconds per draft forward; NaN without a draft. */
+    public double draftMsPerForward() {
+        return ratio(draftOrtNanos, draftForwards) / 1e6;
+    }
+
+    /** Draft forwards per target forward. */
+    public double draftForwardsPerTargetForward() {
+        return ratio(draftForwards, targetForwards);
+    }
+
+    /** Draft tokens proposed per decode round. */
+    public double proposedPerRound() {
+        return ratio(draftProposed, rounds);
+    }
+
+    public double kvBytesPerToken() {
+        return ratio(kvBytesCopied, tokens);
+    }
+
+    /** Generate calls per benchmark operation. */
+    public double callsPerOp() {
+        return ratio(calls, ops);
+    }
+
+    private static double ratio(long a, long b) {
+        return b == 0 ? Double.NaN : (double) a / b;
+    }
+}
