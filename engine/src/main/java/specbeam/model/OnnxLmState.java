@@ -43,6 +43,9 @@ final class OnnxLmState implements LmState {
     private final int[] pending;               // per row: pending-tree nodes (slots length..length+pending)
     private final int[][] pendingParent;       // per row, per pending node: parent pending index or -1
     private final int[][] pendingDepth;        // per row, per pending node: depth below the prefix (0-based)
+    private final long[][] slotContent;        // (rows, capacity): id of the KV entry held by each slot, so that
+                                               // reordering copies only where rows differ (beams share prefixes)
+    private long nextContent = 1;
 
     private int maxQ;                          // q the scratch buffers below are sized for
     private LongBuffer inputIds;               // (rows, maxQ)
@@ -74,6 +77,7 @@ final class OnnxLmState implements LmState {
         this.pending = new int[rows];
         this.pendingParent = new int[rows][capacity];
         this.pendingDepth = new int[rows][capacity];
+        this.slotContent = new long[rows][capacity];
         this.zeros = new float[capacity];
         long[] shape = {rows, kvHeads, capacity, headDim};
         try {
@@ -275,6 +279,9 @@ final class OnnxLmState implements LmState {
             if (count == 0) {
                 continue;
             }
+            for (int j = 0; j < count; j++) {
+                slotContent[row][first + j] = nextContent++;
+            }
             for (int l = 0; l < layers; l++) {
                 for (int h = 0; h < kvHeads; h++) {
                     int src = (i * kvHeads + h) * q * headDim;
@@ -302,6 +309,7 @@ final class OnnxLmState implements LmState {
             if (src == dst) {
                 continue;
             }
+            slotContent[row][dst] = slotContent[row][src];
             for (int l = 0; l < layers; l++) {
                 for (int h = 0; h < kvHeads; h++) {
                     int base = (row * kvHeads + h) * capacity;
@@ -344,12 +352,18 @@ final class OnnxLmState implements LmState {
                         scratchValues[l] = floats((long) rows * kvHeads * capacity * headDim);
                     }
                 }
-                floatsMoved += copyRow(keys, values, src, scratchKeys, scratchValues, src, length[src] + pending[src]);
+                floatsMoved += copyRow(keys, values, src, scratchKeys, scratchValues, src, 0, length[src] + pending[src]);
                 saved[src] = true;
             }
         }
         int[] oldLength = length.clone();
         int[] oldPending = pending.clone();
+        long[][] oldContent = new long[rows][];
+        for (int r = 0; r < rows; r++) {
+            if (overwritten[r] || saved[r]) {
+                oldContent[r] = Arrays.copyOf(slotContent[r], oldLength[r] + oldPending[r]);
+            }
+        }
         int[][] oldParent = new int[rows][];
         int[][] oldDepth = new int[rows][];
         for (int r = 0; r < rows; r++) {
@@ -362,11 +376,17 @@ final class OnnxLmState implements LmState {
                 continue;
             }
             int slots = oldLength[src] + oldPending[src];
-            if (saved[src]) {
-                floatsMoved += copyRow(scratchKeys, scratchValues, src, keys, values, i, slots);
-            } else {
-                floatsMoved += copyRow(keys, values, src, keys, values, i, slots);
+            long[] want = oldContent[src] != null ? oldContent[src] : slotContent[src];
+            int from = 0;   // the destination already holds the entries both rows share
+            while (from < slots && from < oldLength[i] + oldPending[i] && slotContent[i][from] == want[from]) {
+                from++;
             }
+            if (saved[src]) {
+                floatsMoved += copyRow(scratchKeys, scratchValues, src, keys, values, i, from, slots);
+            } else {
+                floatsMoved += copyRow(keys, values, src, keys, values, i, from, slots);
+            }
+            System.arraycopy(want, from, slotContent[i], from, slots - from);
             length[i] = oldLength[src];
             pending[i] = oldPending[src];
             System.arraycopy(oldParent[src], 0, pendingParent[i], 0, oldPending[src]);
@@ -375,15 +395,17 @@ final class OnnxLmState implements LmState {
         timer.kvBytes(floatsMoved * 4);
     }
 
+    /** Copies slots {@code from .. to-1} of one row to another (same or other buffers). */
     private long copyRow(FloatBuffer[] fromK, FloatBuffer[] fromV, int fromRow, FloatBuffer[] toK, FloatBuffer[] toV,
-                         int toRow, int slots) {
-        if (slots == 0) {
+                         int toRow, int from, int to) {
+        int slots = to - from;
+        if (slots <= 0) {
             return 0;
         }
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < kvHeads; h++) {
-                int src = (fromRow * kvHeads + h) * capacity * headDim;
-                int dst = (toRow * kvHeads + h) * capacity * headDim;
+                int src = ((fromRow * kvHeads + h) * capacity + from) * headDim;
+                int dst = ((toRow * kvHeads + h) * capacity + from) * headDim;
                 toK[l].put(dst, fromK[l], src, slots * headDim);
                 toV[l].put(dst, fromV[l], src, slots * headDim);
             }

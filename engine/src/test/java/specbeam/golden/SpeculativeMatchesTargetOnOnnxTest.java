@@ -45,7 +45,8 @@ class SpeculativeMatchesTargetOnOnnxTest {
         for (String arch : TestModels.TINY) {
             MODELS.put(arch, OnnxCausalLm.load(TestModels.tiny(arch), ExecutionProvider.CPU, 2));
         }
-        if (Files.isDirectory(TestModels.pairDraft())) {
+        if (Files.isRegularFile(TestModels.pairDraft().resolve("manifest.json"))
+                && Files.isRegularFile(TestModels.pairTarget().resolve("manifest.json"))) {
             MODELS.put("pair_target", OnnxCausalLm.load(TestModels.pairTarget(), ExecutionProvider.CPU, 2));
             MODELS.put("pair_draft", OnnxCausalLm.load(TestModels.pairDraft(), ExecutionProvider.CPU, 2));
         }
