@@ -241,7 +241,9 @@ public final class ReportTables {
                 + "forward, c_draft = ms per draft forward (columns of the acceptance table). The second model "
                 + "column puts the measured steps per round in place of E[...], so it isolates forward costs. "
                 + "Model above measured = time outside ONNX Runtime (Java, cache bookkeeping, prefill) eats the "
-                + "gain; the chain formula is an approximation for beam trees and adaptive draft lengths.");
+                + "gain. The chain formula assumes one draft chain of fixed length (adaptive rounds use the mean "
+                + "length); a speculative beam tree proposes many nodes off the selected paths, so for it only "
+                + "the measured-steps form is given.");
     }
 
     String quality() {
@@ -266,8 +268,10 @@ public final class ReportTables {
 
     String hf() {
         if (hf.isEmpty()) {
-            return "_No Hugging Face baseline: `results/hf_baseline.csv` (written by `models/hf_baseline.py`) was not "
-                    + "found when this report was generated._\n";
+            return "_No Hugging Face baseline: `results/hf_baseline.csv` was not found when this report was "
+                    + "generated._\n\n" + howTo("the comparison needs `python models/hf_baseline.py --target "
+                    + "models/pair/target --draft models/pair/draft` (PyTorch on CPU, same prompts, 64 new tokens); "
+                    + "`java -jar benchmarks.jar --report-only` then adds it without measuring again.");
         }
         MarkdownTable t = new MarkdownTable("HF mode", "B", "k", "HF ms / generation", "specbeam point",
                 "specbeam ms / generation", "specbeam faster by", "HF tokens/s", "specbeam tokens/s");

@@ -48,9 +48,13 @@ public final class ResultRows {
             SampleStats baseLatency = SampleStats.of(base.msPerCall());
             speedup = baseLatency.mean() / latency.mean();
             speedupRelError = Math.hypot(baseLatency.relError(), latency.relError());
-            double draftPerRound = c.proposedPerRound() / p.batch();
-            modelSteps = SpeedupModel.expectedStepsPerRound(c.acceptanceRate(), draftPerRound);
-            modelSpeedup = SpeedupModel.speedup(modelSteps, c, base.counters());
+            if (!p.mode().isBeam()) {
+                // A draft chain: i.i.d. acceptance predicts the steps per round. A beam tree's proposals are
+                // mostly off the selected paths, so its acceptance rate does not map onto steps this way.
+                double draftPerRound = c.proposedPerRound() / p.batch();
+                modelSteps = SpeedupModel.expectedStepsPerRound(c.acceptanceRate(), draftPerRound);
+                modelSpeedup = SpeedupModel.speedup(modelSteps, c, base.counters());
+            }
             modelSpeedupMeasuredSteps = SpeedupModel.speedup(c.stepsPerTargetForward(), c, base.counters());
         }
         ExecutionProvider used = q == null ? null : q.providerUsed();

@@ -83,6 +83,12 @@ public final class Suite {
             }
         }
 
+        if (measured.isEmpty()) {
+            out.println("nothing was measured: " + options.csv() + " and " + options.reportFile() + " left unchanged");
+            failures.forEach(f -> out.println("  not measured: " + f));
+            return 1;
+        }
+
         // 2. Quality, once per configuration, outside the timed path.
         Map<GridPoint, QualityResult> quality = quality(measured, failures);
 

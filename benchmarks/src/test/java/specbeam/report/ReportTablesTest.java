@@ -1,0 +1,60 @@
+package specbeam.report;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class ReportTablesTest {
+    private static final RunSummary RUN = new RunSummary("full", "java -jar benchmarks.jar", 600, List.of(), List.of());
+
+    private static ResultRow speculative(int k, double speedup, boolean adaptive) {
+        return Rows.row("speculative", k, 1, adaptive, 100 / speedup, "greedy", speedup, 0.8, 0.3, 0.9);
+    }
+
+    @Test
+    void speedupsAggregateOverKWithAGeometricMeanAndNameTheBestK() {
+        List<ResultRow> rows = List.of(Rows.greedy(), speculative(2, 1.5, false), speculative(4, 2.4, false),
+                speculative(8, 0.9, true));
+        String table = new ReportTables(rows, List.of(), RUN).speedup();
+        // geometric mean of 1.5 and 2.4 (the adaptive point is shown on its own)
+        assertThat(table).contains("| speculative | – | 4 | 2.40x | " + MarkdownTable.times(Math.sqrt(1.5 * 2.4)) + " | 0.90x (k ≤ 8) |");
+        assertThat(ReportTables.geometricMean(List.of(1.0, 4.0))).isCloseTo(2.0, within(1e-12));
+    }
+
+    @Test
+    void targetsSayMetOrMissedFromTheMeasuredNumbers() {
+        List<ResultRow> rows = List.of(Rows.greedy(), speculative(2, 1.5, false), speculative(8, 0.85, true));
+        String targets = new ReportTables(rows, List.of(), RUN).targets();
+        assertThat(targets).contains("| speculative greedy over greedy, best k | ≥ 1.80x | 1.50x (k=2) | **missed** |");
+        assertThat(targets).contains("| slowest speculative point with adaptive on | ≥ 0.90x | 0.85x (speculative k=8 adaptive) | **missed** |");
+        assertThat(targets).contains("| greedy: share of wall time inside ONNX Runtime | ≥ 85% | 90% | met |");
+        assertThat(targets).contains("speculative beam B=4 over beam B=4, best k | ≥ 1.30x | – | not measured |");
+    }
+
+    @Test
+    void hfAssistedGenerationIsComparedWithTheSpeculativePointOfTheSameK() {
+        List<ResultRow> rows = List.of(Rows.greedy(), speculative(2, 1.5, false), speculative(4, 2.0, false));
+        List<ComparisonRow> hf = List.of(
+                new ComparisonRow("hf", "greedy", 0, 1, 1, "cpu", 64, 800.0, 10.0, 80.0, null, 1.0, 3),
+                new ComparisonRow("hf", "assisted", 2, 1, 1, "cpu", 64, 600.0, 10.0, 100.0, 0.7, 0.4, 3),
+                new ComparisonRow("hf", "beam", 0, 4, 1, "cpu", 64, 900.0, 10.0, 70.0, null, 1.0, 3));
+        ReportTables tables = new ReportTables(rows, hf, RUN);
+        assertThat(tables.hfMatches()).hasSize(2);
+        assertThat(tables.hfMatches().get(1).ours().k()).isEqualTo(2);
+        assertThat(tables.hfMatches().get(1).ratio()).isCloseTo(600 / (100 / 1.5), within(1e-9));
+        assertThat(tables.hf()).contains("| beam | 4 | 0 | 900.0 ± 10.0 | not in this run |");
+    }
+
+    @Test
+    void everyBlockCarriesAHowToRead() {
+        List<ResultRow> rows = List.of(Rows.greedy(), Rows.speculative());
+        new ReportTables(rows, List.of(), RUN).blocks().forEach((name, content) -> {
+            if (!name.equals("run")) {
+                assertThat(content).as(name).contains("*How to read this:*");
+            }
+        });
+    }
+}
