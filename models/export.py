@@ -52,6 +52,8 @@ def load_source(args):
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
     local = Path(args.model).is_dir()
+    if not local and (args.model.startswith((".", "/", "~")) or Path(args.model).exists()):
+        raise CliError(f"model path {args.model!r} is not a directory")
     kwargs = {"revision": args.revision, "local_files_only": not (args.download or local)}
     try:
         config = AutoConfig.from_pretrained(args.model, **kwargs)
@@ -144,6 +146,7 @@ def write_tokenizer(tokenizer, out: Path) -> None:
         config = json.loads(config_file.read_text()) if config_file.is_file() else {}
     for noise in ("model_max_length", "is_local", "local_files_only"):  # loader state, 1e30 sentinel
         config.pop(noise, None)
+    config.pop("chat_template", None)
     if tokenizer.chat_template:
         config["chat_template"] = tokenizer.chat_template
     for name in ("bos_token", "eos_token", "pad_token", "unk_token"):

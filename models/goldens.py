@@ -197,7 +197,7 @@ def main(argv=None):
     import torch
     from transformers import AutoModelForCausalLM
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # tiny matmuls: threads only add contention, and results stay fixed
     manifest = read_manifest(args.model_dir)
     tokenizer = load_tokenizer(args.model_dir)
     try:

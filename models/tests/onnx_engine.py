@@ -1,0 +1,44 @@
+"""A minimal driver of an exported graph the way the Java engine uses it (for tests)."""
+
+import json
+
+import numpy as np
+import onnxruntime as ort
+
+from decoder_wrapper import MASK_MIN
+
+
+class Engine:
+    """A minimal fixed-capacity KV-cache driver for the exported graph (one row)."""
+
+    def __init__(self, model_dir, capacity=12):
+        self.capacity = capacity
+        self.manifest = json.loads((model_dir / "manifest.json").read_text())
+        m = self.manifest
+        self.session = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+        self.layers = m["num_layers"]
+        # [1, kv_heads, self.capacity, head_dim] per layer and k/v; garbage in the unused slots
+        self.cache = [np.random.default_rng(7).standard_normal((1, m["num_kv_heads"], capacity, m["head_dim"]),
+                                                               dtype=np.float32) * 5
+                      for _ in range(2 * self.layers)]
+        self.length = 0
+
+    def run(self, ids, positions, new_mask):
+        """new_mask [q, q] of 0/1 among the new tokens; all `length` past slots visible."""
+        q = len(ids)
+        mask = np.full((1, 1, q, self.capacity + q), MASK_MIN, dtype=np.float32)
+        mask[..., : self.length] = 0.0
+        mask[0, 0, :, self.capacity:] = np.where(new_mask, 0.0, MASK_MIN)
+        feed = {"input_ids": np.array([ids], dtype=np.int64),
+                "position_ids": np.array([positions], dtype=np.int64), "attention_mask": mask}
+        for i in range(self.layers):
+            feed[f"past.{i}.key"], feed[f"past.{i}.value"] = self.cache[2 * i], self.cache[2 * i + 1]
+        logits, *present = self.session.run(None, feed)
+        return logits[0], present
+
+    def append(self, present):
+        """Write the new tokens' k/v after the current length (a linear prefix)."""
+        q = present[0].shape[2]
+        for buf, new in zip(self.cache, present):
+            buf[:, :, self.length: self.length + q] = new
+        self.length += q

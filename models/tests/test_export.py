@@ -1,0 +1,130 @@
+"""export.py on the four tiny architectures: files, manifest, graph I/O and tree semantics.
+
+The tree tests drive the exported graph the way the Java engine does (fixed-capacity past,
+most slots hidden, only new-token k/v returned) with code independent of export_check.py,
+and compare every tree node with a plain Hugging Face forward over its linear path.
+"""
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from conftest import ARCHS, TINY
+
+from common import sha256_file
+from onnx_engine import Engine
+
+FORMAT_KEYS = {"format", "model_type", "architecture", "num_layers", "num_heads", "num_kv_heads", "head_dim",
+               "hidden_size", "vocab_size", "max_positions", "bos_token_id", "eos_token_ids", "pad_token_id",
+               "dtype", "mask_min", "parameters", "flops_per_token", "inputs", "outputs", "source",
+               "exporter", "files", "check"}
+CHECK_KEYS = {"tolerance", "prefill_max_abs_diff", "step_max_abs_diff", "tree_siblings_max_abs_diff",
+              "tree_chain_max_abs_diff"}
+def hf_linear_logits(hf_model, ids):
+    with torch.no_grad():
+        return hf_model(input_ids=torch.tensor([ids])).logits[0, -1].numpy()
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_export_writes_every_manifest_field_and_matching_checksums(exported, arch):
+    out = exported(arch)
+    m = json.loads((out / "manifest.json").read_text())
+    assert FORMAT_KEYS <= m.keys()
+    assert CHECK_KEYS <= m["check"].keys()
+    assert m["format"] == "specbeam-onnx-v1" and m["model_type"] == arch and m["dtype"] == "float32"
+    assert m["mask_min"] == float(np.finfo(np.float32).min)
+    assert m["outputs"]["present_holds"] == "new_tokens_only"
+    assert m["num_kv_heads"] == (2 if arch == "qwen2" else 4) and m["num_heads"] == 4
+    assert m["head_dim"] * m["num_heads"] == m["hidden_size"] == 64
+    assert m["vocab_size"] == 512 and m["eos_token_ids"]
+    assert m["flops_per_token"] > 2 * m["hidden_size"] * m["vocab_size"]
+    assert set(m["files"]) == {"model.onnx", "tokenizer.json", "tokenizer_config.json"}
+    for name, digest in m["files"].items():
+        assert sha256_file(out / name) == digest
+    diffs = [v for k, v in m["check"].items() if k.endswith("_diff")]
+    assert len(diffs) == 5 and all(0.0 <= d <= m["check"]["tolerance_abs"] for d in diffs)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.onnx", "tokenizer.json",
+                                                    "tokenizer_config.json"]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_graph_io_names_and_dynamic_axes_follow_format(exported, arch):
+    graph = onnx.load(str(exported(arch) / "model.onnx")).graph
+
+    def dims(v):
+        return [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+
+    inputs = {v.name: dims(v) for v in graph.input}
+    outputs = {v.name: dims(v) for v in graph.output}
+    assert list(inputs)[:3] == ["input_ids", "position_ids", "attention_mask"]
+    assert inputs["input_ids"] == ["b", "q"] and inputs["attention_mask"] == ["b", 1, "q", "p_plus_q"]
+    assert inputs["past.1.value"] == ["b", 2 if arch == "qwen2" else 4, "p", 16]
+    assert outputs["logits"] == ["b", "q", 512]
+    assert outputs["present.0.key"] == ["b", 2 if arch == "qwen2" else 4, "q", 16]
+    assert len(inputs) == 3 + 4 and len(outputs) == 1 + 4
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_tree_nodes_match_linear_hf_forward_of_their_paths(exported, arch):
+    from transformers import AutoModelForCausalLM
+
+    hf = AutoModelForCausalLM.from_pretrained(TINY / arch / "hf", attn_implementation="sdpa").eval()
+    engine = Engine(exported(arch))
+    prompt = [11, 300, 42, 7, 99]
+    logits, present = engine.run(prompt, list(range(5)), np.tril(np.ones((5, 5), bool)))
+    assert present[0].shape[2] == 5  # only the new tokens come back
+    engine.append(present)
+    scale = max(1.0, float(np.abs(logits).max()))
+    assert np.abs(logits[-1] - hf_linear_logits(hf, prompt)).max() < 1e-4 * scale
+
+    # root 0 with children 1 and 2 (siblings at one position); 3 under 1; 4 under 3
+    parents = [-1, 0, 0, 1, 3]
+    tokens = [5, 17, 250, 33, 400]
+    depth = [0, 1, 1, 2, 3]
+    ancestors = np.zeros((5, 5), bool)
+    paths = []
+    for j in range(5):
+        node, path = j, []
+        while node != -1:
+            ancestors[j, node] = True
+            path.append(tokens[node])
+            node = parents[node]
+        paths.append(path[::-1])
+    logits, present = engine.run(tokens, [5 + d for d in depth], ancestors)
+    assert present[0].shape[2] == 5
+    for j in range(5):
+        want = hf_linear_logits(hf, prompt + paths[j])
+        assert np.abs(logits[j] - want).max() < 1e-4 * scale, f"node {j} path {paths[j]}"
+    # siblings really differ, so the test would catch a mask that lets them see each other
+    assert np.abs(logits[1] - logits[2]).max() > 0.1
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2"])
+def test_hidden_past_slots_do_not_change_outputs(exported, arch):
+    engine = Engine(exported(arch))
+    _, present = engine.run([3, 4, 5], [0, 1, 2], np.tril(np.ones((3, 3), bool)))
+    engine.append(present)
+    before, _ = engine.run([6], [3], np.ones((1, 1), bool))
+    for buf in engine.cache:
+        buf[:, :, engine.length:] = 1e3  # rewrite every hidden slot
+    after, _ = engine.run([6], [3], np.ones((1, 1), bool))
+    assert np.abs(before - after).max() <= 1e-6
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_committed_tiny_model_is_small_checked_and_consistent(arch):
+    d = TINY / arch
+    m = json.loads((d / "manifest.json").read_text())
+    assert (d / "model.onnx").stat().st_size < 1_000_000
+    for name, digest in m["files"].items():
+        assert sha256_file(d / name) == digest, f"{name} changed after export: rerun make_tiny.py"
+    assert (d / "hf" / "model.safetensors").is_file()
+    assert not m["source"]["model"].startswith("/")  # machine-independent
+    config = json.loads((d / "tokenizer_config.json").read_text())
+    if arch == "qwen2":
+        assert "<|im_start|>" in config["chat_template"] and m["eos_token_ids"] == [2, 0]
+    else:
+        assert "chat_template" not in config
