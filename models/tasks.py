@@ -70,7 +70,7 @@ def continuation_items(tokenizer, files: list[Path], items: int) -> list[dict]:
         lines += f.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
     n_tokens = [len(tokenizer(line, add_special_tokens=False)["input_ids"]) for line in lines]
     starts = [round(i * len(lines) / items) for i in range(items)]
-    rows = []
+    rows, seen = [], set()
     for k, start in enumerate(starts):
         end, count = start, 0
         while end < len(lines) and count < PROMPT_MIN_TOKENS:
@@ -78,9 +78,10 @@ def continuation_items(tokenizer, files: list[Path], items: int) -> list[dict]:
             end += 1
         rest = "".join(lines[end:end + 40])
         reference_ids = tokenizer(rest, add_special_tokens=False)["input_ids"][:REFERENCE_TOKENS]
-        if count < PROMPT_MIN_TOKENS or len(reference_ids) < REFERENCE_TOKENS:
-            continue  # too close to the end of the text
         text = "".join(lines[start:end])
+        if count < PROMPT_MIN_TOKENS or len(reference_ids) < REFERENCE_TOKENS or text in seen:
+            continue  # too close to the end of the text, or a repeated passage
+        seen.add(text)
         rows.append({"id": f"cont_{k:02d}", "text": text, "rendered": text,
                      "prompt_ids": tokenizer(text)["input_ids"],
                      "reference": tokenizer.decode(reference_ids), "reference_ids": reference_ids})

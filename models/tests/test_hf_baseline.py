@@ -1,0 +1,36 @@
+"""hf_baseline.py: the CSV it writes and the counters behind its speculative columns."""
+
+import csv
+
+import pytest
+from conftest import TINY
+
+import hf_baseline
+
+
+def test_csv_has_the_shared_columns_and_sane_counters(tmp_path):
+    out = tmp_path / "hf.csv"
+    hf_baseline.main(["--target", str(TINY / "llama"), "--draft", str(TINY / "llama"), "--max-new-tokens", "6",
+                      "--beams", "2", "--k", "2", "--repeats", "2", "--out", str(out)])
+    with open(out) as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == hf_baseline.COLUMNS
+        rows = {r["mode"]: r for r in reader}
+    assert set(rows) == {"greedy", "beam", "assisted"}
+    for r in rows.values():
+        assert r["engine"] == "hf" and r["batch"] == "1" and r["max_new_tokens"] == "6" and r["n"] == "10"
+        assert float(r["latency_ms_mean"]) > 0 and float(r["latency_ms_ci999"]) >= 0
+        assert float(r["tokens_per_s"]) > 0
+    # one target forward per token without speculation (beam: one batched forward per step)
+    assert float(rows["greedy"]["target_forwards_per_token"]) == pytest.approx(1.0)
+    assert float(rows["beam"]["target_forwards_per_token"]) == pytest.approx(1.0)
+    assert rows["beam"]["beam_width"] == "2" and rows["greedy"]["acceptance_rate"] == ""
+    # the draft is the target itself: every proposal is accepted, 3 tokens per target forward
+    assert rows["assisted"]["k"] == "2"
+    assert float(rows["assisted"]["acceptance_rate"]) == pytest.approx(1.0)
+    assert float(rows["assisted"]["target_forwards_per_token"]) == pytest.approx(2 / 6)
+
+
+def test_ci999_is_the_student_t_half_width():
+    # n = 4, t(0.9995, 3) = 12.924; sd = 1.2910; half-width = t * sd / 2
+    assert hf_baseline.ci999([1.0, 2.0, 3.0, 4.0]) == pytest.approx(12.924 * 1.29099 / 2, rel=1e-3)
