@@ -10,9 +10,9 @@ import java.util.List;
 /**
  * Exact speculative beam search. Each round:
  * <ol>
- *   <li><b>draft</b>: the draft runs a beam search of its own from the live beams for {@code k} levels,
- *       keeping {@code treeBranching * B} candidates per level: a token tree rooted at each beam's pending
- *       token (at most {@code treeBudget} nodes per beam);</li>
+ *   <li><b>draft</b>: the draft runs a beam search of its own from the live beams for {@code k} levels
+ *       ({@code treeBranching * B} candidates at the first level, {@code B} deeper): a token tree rooted at
+ *       each beam's pending token (at most {@code treeBudget} nodes per beam);</li>
  *   <li><b>verify</b>: the target scores every tree node of every beam in one forward, through a tree mask
  *       over the beams' caches;</li>
  *   <li><b>replay</b>: the target's own beam-search step ({@link BeamSearch}) runs on the target's log-probs at
@@ -70,7 +70,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         int longest = DecodeSupport.checkPrompts(prompts, target.manifest(), config);
         int[] eos = DecodeSupport.eosTokens(config, target.manifest());
         int vocab = target.manifest().vocabSize();
-        int treeNodes = Math.min(config.treeBudget(), config.k() * config.treeBranching() * width);
+        int treeNodes = Math.min(config.treeBudget(), (config.treeBranching() + config.k()) * width);
         int capacity = longest + config.maxNewTokens() + treeNodes + 2;
         DecodeStats stats = new DecodeStats();
         AdaptiveDepth adaptive = config.adaptive() ? new AdaptiveDepth(config.k()) : null;
@@ -149,7 +149,8 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
      * Builds every row's tree by running the draft's own beam search for {@code k} levels, per prompt: at
      * each level the candidates are the children of all frontier nodes of the prompt's beams, scored like
      * the target will score them (the beam's running score plus the draft's cumulative log-prob), and the
-     * best {@code treeBranching * B} non-EOS ones become the next level (at most {@code treeBudget} per row).
+     * best non-EOS ones become the next level ({@code treeBranching * B} at level 1, {@code B} deeper; at most
+     * {@code treeBudget} per row).
      * With a draft equal to the target this reproduces the target's selections exactly.
      */
     private Tree[] draftTrees(LmState drf, boolean[] active, int[][] committed, int[] pendingToken,
@@ -183,7 +184,10 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 lastNode[r] = feed[r].length - 1;
             }
         }
+        // level 1 decides whether a second step can be replayed at all: it gets treeBranching * B
+        // candidates; deeper levels follow the draft's own beam search (B per level)
         int levelWidth = config.treeBranching() * width;
+        int deepWidth = width;
         int[][] frontier = new int[rows][];
         for (int r = 0; r < rows; r++) {
             frontier[r] = active[r] ? new int[] {0} : new int[0];
@@ -210,7 +214,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 cands.sort((a, b) -> Double.compare(b[0], a[0]));
                 int taken = 0;
                 for (double[] cand : cands) {
-                    if (taken == levelWidth) {
+                    if (taken == (level == 1 ? levelWidth : deepWidth)) {
                         break;
                     }
                     int r = (int) cand[1];

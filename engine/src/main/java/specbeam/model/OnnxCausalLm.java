@@ -55,7 +55,9 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
             throw new ModelLoadException(dir + " has no model.onnx (re-export the model with models/export.py)");
         }
         verifyChecksums(dir, manifest);
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        // ONNX Runtime's own log would print a second, native error line for a missing CUDA; the engine
+        // reports every problem itself (exceptions, and the one fallback line below)
+        OrtEnvironment env = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "specbeam");
         ExecutionProvider used = requested;
         try (SessionOptions options = new SessionOptions()) {
             options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);

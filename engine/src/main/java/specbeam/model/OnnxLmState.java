@@ -57,6 +57,7 @@ final class OnnxLmState implements LmState {
     private float[] hiddenRow;                 // (capacity + maxQ) of mask_min
     private final float[] zeros;               // (capacity) of 0
     private boolean closed;
+    private final Map<Long, Bindings> bindings = new HashMap<>();   // per (firstRow, rows, q): tensor views
 
     OnnxLmState(OnnxCausalLm model, int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
         this.model = model;
@@ -132,6 +133,8 @@ final class OnnxLmState implements LmState {
             newQ = q;
         }
         maxQ = newQ;
+        bindings.values().forEach(Bindings::close);
+        bindings.clear();
         inputIds = longs(rows * maxQ);
         positionIds = longs(rows * maxQ);
         mask = floats((long) rows * maxQ * (capacity + maxQ));
@@ -178,47 +181,67 @@ final class OnnxLmState implements LmState {
         }
         ensureQ(q);
         int fed = fillInputs(firstRow, tokens, parents, q);
-        List<OnnxTensor> created = new ArrayList<>(4 + 4 * layers);
-        try {
-            Map<String, OnnxTensor> inputs = new HashMap<>();
-            inputs.put(m.inputs().get("input_ids"), track(created, OnnxTensor.createTensor(model.env(), slice(inputIds, 0, n * q), new long[] {n, q})));
-            inputs.put(m.inputs().get("position_ids"), track(created, OnnxTensor.createTensor(model.env(), slice(positionIds, 0, n * q), new long[] {n, q})));
-            inputs.put(m.inputs().get("attention_mask"), track(created, wrap(slice(mask, 0, n * q * (capacity + q)), new long[] {n, 1, q, capacity + q})));
-            boolean allRows = firstRow == 0 && n == rows;
-            int rowFloats = kvHeads * capacity * headDim;
-            long[] pastShape = {n, kvHeads, capacity, headDim};
-            for (int l = 0; l < layers; l++) {
-                inputs.put(m.inputName("past_key", l), allRows ? pastKeyTensors[l]
-                        : track(created, wrap(slice(keys[l], firstRow * rowFloats, n * rowFloats), pastShape)));
-                inputs.put(m.inputName("past_value", l), allRows ? pastValueTensors[l]
-                        : track(created, wrap(slice(values[l], firstRow * rowFloats, n * rowFloats), pastShape)));
-            }
-            Map<String, OnnxValue> pinned = new HashMap<>();
-            pinned.put(m.outputs().get("logits"), track(created, wrap(slice(logits, 0, n * q * vocab), new long[] {n, q, vocab})));
-            long[] presentShape = {n, kvHeads, q, headDim};
-            int presentFloats = n * kvHeads * q * headDim;
-            for (int l = 0; l < layers; l++) {
-                pinned.put(m.outputName("present_key", l), track(created, wrap(slice(presentKeys[l], 0, presentFloats), presentShape)));
-                pinned.put(m.outputName("present_value", l), track(created, wrap(slice(presentValues[l], 0, presentFloats), presentShape)));
-            }
-            long start = System.nanoTime();
-            try (OrtSession.Result ignored = model.session().run(inputs, java.util.Collections.emptySet(), pinned)) {
-                timer.ortNanos(System.nanoTime() - start, fed);
-            }
+        Bindings b = bindings(firstRow, n, q);
+        long start = System.nanoTime();
+        try (OrtSession.Result ignored = model.session().run(b.inputs, java.util.Collections.emptySet(), b.pinned)) {
+            timer.ortNanos(System.nanoTime() - start, fed);
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed on a forward of " + n + "x" + q + " tokens: " + e.getMessage(), e);
-        } finally {
-            for (OnnxTensor t : created) {
-                t.close();
-            }
         }
         appendPresent(firstRow, tokens, q);
         return new View(firstRow, q);
     }
 
-    private static OnnxTensor track(List<OnnxTensor> created, OnnxTensor t) {
-        created.add(t);
-        return t;
+    /** Input and pinned-output tensors viewing this state's buffers for one call shape. */
+    private static final class Bindings {
+        final Map<String, OnnxTensor> inputs = new HashMap<>();
+        final Map<String, OnnxValue> pinned = new HashMap<>();
+        final List<OnnxTensor> owned = new ArrayList<>();
+
+        OnnxTensor own(OnnxTensor t) {
+            owned.add(t);
+            return t;
+        }
+
+        void close() {
+            owned.forEach(OnnxTensor::close);
+        }
+    }
+
+    /** The tensors for a call shape, created once and reused (they view the same native buffers). */
+    private Bindings bindings(int firstRow, int n, int q) {
+        long key = ((long) firstRow << 40) | ((long) n << 20) | q;
+        Bindings cached = bindings.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        Bindings b = new Bindings();
+        try {
+            b.inputs.put(m.inputs().get("input_ids"), b.own(OnnxTensor.createTensor(model.env(), slice(inputIds, 0, n * q), new long[] {n, q})));
+            b.inputs.put(m.inputs().get("position_ids"), b.own(OnnxTensor.createTensor(model.env(), slice(positionIds, 0, n * q), new long[] {n, q})));
+            b.inputs.put(m.inputs().get("attention_mask"), b.own(wrap(slice(mask, 0, n * q * (capacity + q)), new long[] {n, 1, q, capacity + q})));
+            boolean allRows = firstRow == 0 && n == rows;
+            int rowFloats = kvHeads * capacity * headDim;
+            long[] pastShape = {n, kvHeads, capacity, headDim};
+            for (int l = 0; l < layers; l++) {
+                b.inputs.put(m.inputName("past_key", l), allRows ? pastKeyTensors[l]
+                        : b.own(wrap(slice(keys[l], firstRow * rowFloats, n * rowFloats), pastShape)));
+                b.inputs.put(m.inputName("past_value", l), allRows ? pastValueTensors[l]
+                        : b.own(wrap(slice(values[l], firstRow * rowFloats, n * rowFloats), pastShape)));
+            }
+            b.pinned.put(m.outputs().get("logits"), b.own(wrap(slice(logits, 0, n * q * vocab), new long[] {n, q, vocab})));
+            long[] presentShape = {n, kvHeads, q, headDim};
+            int presentFloats = n * kvHeads * q * headDim;
+            for (int l = 0; l < layers; l++) {
+                b.pinned.put(m.outputName("present_key", l), b.own(wrap(slice(presentKeys[l], 0, presentFloats), presentShape)));
+                b.pinned.put(m.outputName("present_value", l), b.own(wrap(slice(presentValues[l], 0, presentFloats), presentShape)));
+            }
+        } catch (OrtException e) {
+            b.close();
+            throw new IllegalStateException("cannot create ONNX Runtime tensors over the state's buffers", e);
+        }
+        bindings.put(key, b);
+        return b;
     }
 
     /** Fills input_ids, position_ids and the tree mask for rows firstRow.. ; returns real tokens fed. */
@@ -433,6 +456,8 @@ final class OnnxLmState implements LmState {
             return;
         }
         closed = true;
+        bindings.values().forEach(Bindings::close);
+        bindings.clear();
         for (int l = 0; l < layers; l++) {
             if (pastKeyTensors[l] != null) {
                 pastKeyTensors[l].close();
