@@ -5,7 +5,8 @@ package specbeam.decode;
  * per depth, an exponential moving average of ONNX Runtime nanoseconds (target + draft, as counted by the
  * stats collector) per decoding step produced. Every depth is tried first; afterwards the cheapest is used and
  * its neighbours are re-probed every {@link #PROBE_EVERY} rounds, so the choice follows the text (acceptance)
- * and the machine (forward costs). The depth never changes the output, only how fast it comes.
+ * and the machine (forward costs). What was learnt carries over to the next generation call with the same
+ * configuration and batch size ({@link Registry}). The depth never changes the output, only how fast it comes.
  */
 final class AdaptiveDepth {
     static final int PROBE_EVERY = 12;
@@ -51,5 +52,16 @@ final class AdaptiveDepth {
         double v = (double) ortNanos / steps;
         double old = nanosPerStep[current];
         nanosPerStep[current] = Double.isNaN(old) ? v : (1 - SMOOTHING) * old + SMOOTHING * v;
+    }
+
+    /** One {@link AdaptiveDepth} per configuration and row count, kept across generation calls. */
+    static final class Registry {
+        private final java.util.Map<String, AdaptiveDepth> byKey = new java.util.HashMap<>();
+
+        AdaptiveDepth forConfig(GenerationConfig config, int rows) {
+            String key = config.mode() + "/" + config.k() + "/" + config.beamWidth() + "/" + config.treeBranching()
+                    + "/" + config.treeBudget() + "/" + rows;
+            return byKey.computeIfAbsent(key, x -> new AdaptiveDepth(config.k()));
+        }
     }
 }

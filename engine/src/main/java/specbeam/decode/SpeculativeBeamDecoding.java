@@ -26,6 +26,7 @@ import java.util.List;
 public final class SpeculativeBeamDecoding implements DecodingStrategy {
     private final LanguageModel target;
     private final LanguageModel draft;
+    private final AdaptiveDepth.Registry adaptiveDepths = new AdaptiveDepth.Registry();
 
     public SpeculativeBeamDecoding(LanguageModel target, LanguageModel draft) {
         this.target = target;
@@ -73,7 +74,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         int treeNodes = Math.min(config.treeBudget(), (config.treeBranching() + config.k()) * width);
         int capacity = longest + config.maxNewTokens() + treeNodes + 2;
         DecodeStats stats = new DecodeStats();
-        AdaptiveDepth adaptive = config.adaptive() ? new AdaptiveDepth(config.k()) : null;
+        AdaptiveDepth adaptive = config.adaptive() ? adaptiveDepths.forConfig(config, rows) : null;
         BeamSearch[] searches = new BeamSearch[n];
         float[] logits = new float[vocab];
         float[] draftLogProbs = new float[draft.manifest().vocabSize()];

@@ -19,6 +19,7 @@ import java.util.List;
 public final class SpeculativeDecoding implements DecodingStrategy {
     private final LanguageModel target;
     private final LanguageModel draft;
+    private final AdaptiveDepth.Registry adaptiveDepths = new AdaptiveDepth.Registry();
 
     public SpeculativeDecoding(LanguageModel target, LanguageModel draft) {
         this.target = target;
@@ -37,7 +38,7 @@ public final class SpeculativeDecoding implements DecodingStrategy {
         int k = config.k();
         DecodeStats stats = new DecodeStats();
         Sampler sampler = new Sampler(config, vocab);
-        AdaptiveDepth adaptive = config.adaptive() ? new AdaptiveDepth(k) : null;
+        AdaptiveDepth adaptive = config.adaptive() ? adaptiveDepths.forConfig(config, n) : null;
         float[] logits = new float[vocab];
         float[] logProbs = new float[vocab];
         double[] p = new double[vocab];
