@@ -65,29 +65,83 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
     @Override
     public GenerationResult generate(List<int[]> prompts, GenerationConfig config, SpeculationTrace trace) {
         long start = System.nanoTime();
-        int n = prompts.size();
-        int width = config.beamWidth();
-        int rows = n * width;
         int longest = DecodeSupport.checkPrompts(prompts, target.manifest(), config);
-        int[] eos = DecodeSupport.eosTokens(config, target.manifest());
-        int vocab = target.manifest().vocabSize();
+        int width = config.beamWidth();
         int treeNodes = Math.min(config.treeBudget(), (config.treeBranching() + config.k()) * width);
         int capacity = longest + config.maxNewTokens() + treeNodes + 2;
         DecodeStats stats = new DecodeStats();
+        int rows = prompts.size() * width;
         AdaptiveDepth adaptive = config.adaptive() ? adaptiveDepths.forConfig(config, rows) : null;
-        BeamSearch[] searches = new BeamSearch[n];
-        float[] logits = new float[vocab];
-        float[] draftLogProbs = new float[draft.manifest().vocabSize()];
-        float[][][] logProbs = new float[n][width][vocab];
-        int[][] committed = new int[rows][];   // per row: target-committed tokens (prompt + generated)
-        int[] pendingToken = new int[rows];    // per row: the beam's last token, not yet in any cache
         try (LmState tgt = target.newState(rows, capacity, DecodeSupport.targetTimer(stats));
              LmState drf = draft.newState(rows, capacity, DecodeSupport.draftTimer(stats))) {
-            // 0. prefill both models, first beam step from the prefill logits
+            Run run = new Run(prompts, config, tgt, drf, stats, trace);
+            run.prefill();
+            stats.prefillNanos = System.nanoTime() - start;
+            while (run.anyActive()) {
+                int depth = adaptive != null ? adaptive.next() : config.k();
+                long ortBefore = stats.targetOrtNanos + stats.draftOrtNanos;
+                long stepsBefore = stats.steps;
+                Tree[] trees = run.draftTrees(depth);                       // 1. draft
+                LmState.Logits verified = run.verify(trees);                // 2. verify
+                for (int i = 0; i < prompts.size(); i++) {
+                    if (!run.searches[i].isDone()) {
+                        run.replay(i, trees, verified, depth);              // 3. replay, 4. update caches
+                    }
+                }
+                if (adaptive != null) {
+                    adaptive.observe(stats.targetOrtNanos + stats.draftOrtNanos - ortBefore, stats.steps - stepsBefore);
+                }
+            }
+            return BeamSearchDecoding.results(run.searches, prompts, config, stats, start);
+        }
+    }
+
+    /** The state of one generation call: both models' states, the beam searches, and each row's tokens. */
+    private final class Run {
+        final List<int[]> prompts;
+        final GenerationConfig config;
+        final int width;
+        final int rows;
+        final LmState tgt;
+        final LmState drf;
+        final DecodeStats stats;
+        final SpeculationTrace trace;
+        final BeamSearch[] searches;   // per prompt
+        final int[][] committed;       // per row: target-committed tokens (prompt + generated)
+        final int[] pendingToken;      // per row: the beam's last token, not yet in any cache
+        final boolean[] active;        // per row: its prompt's search is still running
+        final float[] logits;          // (vocab) scratch
+        final float[] draftLogProbs;   // (draft vocab) scratch
+        final float[][][] logProbs;    // (prompts, beams, vocab): processed target log-probs of a step
+
+        Run(List<int[]> prompts, GenerationConfig config, LmState tgt, LmState drf, DecodeStats stats,
+            SpeculationTrace trace) {
+            this.prompts = prompts;
+            this.config = config;
+            this.width = config.beamWidth();
+            this.rows = prompts.size() * width;
+            this.tgt = tgt;
+            this.drf = drf;
+            this.stats = stats;
+            this.trace = trace;
+            this.searches = new BeamSearch[prompts.size()];
+            this.committed = new int[rows][];
+            this.pendingToken = new int[rows];
+            this.active = new boolean[rows];
+            int vocab = target.manifest().vocabSize();
+            this.logits = new float[vocab];
+            this.draftLogProbs = new float[draft.manifest().vocabSize()];
+            this.logProbs = new float[prompts.size()][width][vocab];
+        }
+
+        /** Prefills both models (one row per prompt, then copied to its beams) and takes the first beam step. */
+        void prefill() {
+            int n = prompts.size();
+            int vocab = logits.length;
+            int[] eos = DecodeSupport.eosTokens(config, target.manifest());
             int[][] promptArray = prompts.toArray(new int[0][]);
             LmState.Logits out = tgt.forward(0, promptArray, null);
             drf.forward(0, promptArray, null);
-            int[] sources = new int[rows];
             for (int i = 0; i < n; i++) {
                 int len = prompts.get(i).length;
                 tgt.commit(i, GreedyDecoding.range(len));
@@ -99,6 +153,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                     System.arraycopy(logProbs[i][0], 0, logProbs[i][b], 0, vocab);
                 }
             }
+            int[] sources = new int[rows];
             for (int r = 0; r < rows; r++) {
                 sources[r] = r / width;
             }
@@ -112,282 +167,263 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                     pendingToken[i * width + b] = searches[i].token(b);
                 }
             }
-            stats.prefillNanos = System.nanoTime() - start;
+        }
 
-            while (true) {
-                boolean[] active = new boolean[rows];
-                boolean any = false;
-                for (int r = 0; r < rows; r++) {
-                    active[r] = !searches[r / width].isDone();
-                    any |= active[r];
-                }
-                if (!any) {
-                    break;
-                }
-                // 1. draft: the draft's own beam search, as a token tree per beam
-                int depth = adaptive != null ? adaptive.next() : config.k();
-                long ortBefore = stats.targetOrtNanos + stats.draftOrtNanos;
-                long stepsBefore = stats.steps;
-                Tree[] trees = draftTrees(drf, active, committed, pendingToken, config, depth, searches, draftLogProbs, stats);
-                // 2. verify: one target forward over all trees
-                out = verify(tgt, trees, active);
-                // 3. replay the target's beam search, 4. keep the surviving paths
-                for (int i = 0; i < n; i++) {
-                    if (!searches[i].isDone()) {
-                        replay(i, width, searches[i], trees, out, tgt, drf, committed, pendingToken, logProbs[i],
-                                logits, depth, stats, trace);
-                    }
-                }
-                if (adaptive != null) {
-                    adaptive.observe(stats.targetOrtNanos + stats.draftOrtNanos - ortBefore, stats.steps - stepsBefore);
-                }
+        boolean anyActive() {
+            boolean any = false;
+            for (int r = 0; r < rows; r++) {
+                active[r] = !searches[r / width].isDone();
+                any |= active[r];
             }
+            return any;
         }
-        return BeamSearchDecoding.results(searches, prompts, config, stats, start);
-    }
 
-    /**
-     * Builds every row's tree by running the draft's own beam search for {@code k} levels, per prompt: at
-     * each level the candidates are the children of all frontier nodes of the prompt's beams, scored like
-     * the target will score them (the beam's running score plus the draft's cumulative log-prob), and the
-     * best non-EOS ones become the next level ({@code treeBranching * B} at level 1, {@code B} deeper; at most
-     * {@code treeBudget} per row).
-     * With a draft equal to the target this reproduces the target's selections exactly.
-     */
-    private Tree[] draftTrees(LmState drf, boolean[] active, int[][] committed, int[] pendingToken,
-                              GenerationConfig config, int depth, BeamSearch[] searches, float[] draftLogProbs,
-                              DecodeStats stats) {
-        int rows = active.length;
-        int width = config.beamWidth();
-        Tree[] trees = new Tree[rows];
-        int[][] feed = new int[rows][];
-        for (int r = 0; r < rows; r++) {
-            trees[r] = new Tree();
-            trees[r].add(pendingToken[r], -1, 0, searches[r / width].runningScore(r % width));
-            if (!active[r] || depth == 0) {
-                feed[r] = new int[0];
-                continue;
+        /**
+         * Builds every row's tree by running the draft's own beam search for {@code k} levels, per prompt: at
+         * each level the candidates are the children of all frontier nodes of the prompt's beams, scored like
+         * the target will score them (the beam's running score plus the draft's cumulative log-prob), and the
+         * best non-EOS ones become the next level ({@code treeBranching * B} at level 1, {@code B} deeper; at most
+         * {@code treeBudget} per row).
+         * With a draft equal to the target this reproduces the target's selections exactly.
+         */
+        Tree[] draftTrees(int depth) {
+            Tree[] trees = new Tree[rows];
+            int[][] feed = new int[rows][];
+            for (int r = 0; r < rows; r++) {
+                trees[r] = new Tree();
+                trees[r].add(pendingToken[r], -1, 0, searches[r / width].runningScore(r % width));
+                if (!active[r] || depth == 0) {
+                    feed[r] = new int[0];
+                    continue;
+                }
+                // catch the draft up with the target's committed tokens, then the root
+                int lag = committed[r].length - drf.length(r);
+                feed[r] = new int[lag + 1];
+                System.arraycopy(committed[r], drf.length(r), feed[r], 0, lag);
+                feed[r][lag] = pendingToken[r];
             }
-            // catch the draft up with the target's committed tokens, then the root
-            int lag = committed[r].length - drf.length(r);
-            feed[r] = new int[lag + 1];
-            System.arraycopy(committed[r], drf.length(r), feed[r], 0, lag);
-            feed[r][lag] = pendingToken[r];
-        }
-        if (depth == 0) {
-            return trees;   // no drafting this round: the target takes one plain beam step
-        }
-        LmState.Logits out = drf.forward(0, feed, null);
-        int[] lastNode = new int[rows];
-        for (int r = 0; r < rows; r++) {
-            if (active[r]) {
-                drf.commit(r, GreedyDecoding.range(feed[r].length));
-                lastNode[r] = feed[r].length - 1;
+            if (depth == 0) {
+                return trees;   // no drafting this round: the target takes one plain beam step
             }
-        }
-        // level 1 decides whether a second step can be replayed at all: it gets treeBranching * B
-        // candidates; deeper levels follow the draft's own beam search (B per level)
-        int levelWidth = config.treeBranching() * width;
-        int deepWidth = width;
-        int[][] frontier = new int[rows][];
-        for (int r = 0; r < rows; r++) {
-            frontier[r] = active[r] ? new int[] {0} : new int[0];
-        }
-        float[] logits = new float[draftLogProbs.length];
-        for (int level = 1; level <= depth; level++) {
-            int[][] next = new int[rows][0];
-            boolean anyNew = false;
-            for (int prompt = 0; prompt * width < rows; prompt++) {
-                int[] eos = searches[prompt].eos();
-                List<double[]> cands = new ArrayList<>();   // {score, row, parentNode, token}
-                for (int r = prompt * width; r < (prompt + 1) * width; r++) {
-                    Tree tree = trees[r];
-                    for (int f = 0; f < frontier[r].length; f++) {
-                        int node = frontier[r][f];
-                        out.copy(r, level == 1 ? lastNode[r] : f, logits);
-                        TokenScores.logSoftmax(logits, draftLogProbs);
-                        TokenScores.forbid(draftLogProbs, eos);
-                        for (int t : topTokens(draftLogProbs, levelWidth)) {
-                            cands.add(new double[] {tree.cumulative.get(node) + draftLogProbs[t], r, node, t});
+            LmState.Logits out = drf.forward(0, feed, null);
+            int[] lastNode = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                if (active[r]) {
+                    drf.commit(r, GreedyDecoding.range(feed[r].length));
+                    lastNode[r] = feed[r].length - 1;
+                }
+            }
+            // level 1 decides whether a second step can be replayed at all: it gets treeBranching * B
+            // candidates; deeper levels follow the draft's own beam search (B per level)
+            int levelWidth = config.treeBranching() * width;
+            int deepWidth = width;
+            int[][] frontier = new int[rows][];
+            for (int r = 0; r < rows; r++) {
+                frontier[r] = active[r] ? new int[] {0} : new int[0];
+            }
+            float[] draftLogits = new float[draftLogProbs.length];
+            for (int level = 1; level <= depth; level++) {
+                int[][] next = new int[rows][0];
+                boolean anyNew = false;
+                for (int prompt = 0; prompt * width < rows; prompt++) {
+                    int[] eos = searches[prompt].eos();
+                    List<double[]> cands = new ArrayList<>();   // {score, row, parentNode, token}
+                    for (int r = prompt * width; r < (prompt + 1) * width; r++) {
+                        Tree tree = trees[r];
+                        for (int f = 0; f < frontier[r].length; f++) {
+                            int node = frontier[r][f];
+                            out.copy(r, level == 1 ? lastNode[r] : f, draftLogits);
+                            TokenScores.logSoftmax(draftLogits, draftLogProbs);
+                            TokenScores.forbid(draftLogProbs, eos);
+                            for (int t : topTokens(draftLogProbs, levelWidth)) {
+                                cands.add(new double[] {tree.cumulative.get(node) + draftLogProbs[t], r, node, t});
+                            }
                         }
                     }
-                }
-                cands.sort((a, b) -> Double.compare(b[0], a[0]));
-                int taken = 0;
-                for (double[] cand : cands) {
-                    if (taken == (level == 1 ? levelWidth : deepWidth)) {
-                        break;
+                    cands.sort((a, b) -> Double.compare(b[0], a[0]));
+                    int taken = 0;
+                    for (double[] cand : cands) {
+                        if (taken == (level == 1 ? levelWidth : deepWidth)) {
+                            break;
+                        }
+                        int r = (int) cand[1];
+                        if (trees[r].size() - 1 >= config.treeBudget() || Double.isInfinite(cand[0])) {
+                            continue;
+                        }
+                        int id = trees[r].add((int) cand[3], (int) cand[2], level, cand[0]);
+                        next[r] = DecodeSupport.append(next[r], id);
+                        taken++;
                     }
-                    int r = (int) cand[1];
-                    if (trees[r].size() - 1 >= config.treeBudget() || Double.isInfinite(cand[0])) {
-                        continue;
-                    }
-                    int id = trees[r].add((int) cand[3], (int) cand[2], level, cand[0]);
-                    next[r] = DecodeSupport.append(next[r], id);
-                    taken++;
+                    anyNew |= taken > 0;
                 }
-                anyNew |= taken > 0;
+                frontier = next;
+                if (!anyNew || level == depth) {
+                    break;
+                }
+                // forward the new level through the draft (pending index = tree node - 1)
+                int[][] levelTokens = new int[rows][];
+                int[][] levelParents = new int[rows][];
+                for (int r = 0; r < rows; r++) {
+                    levelTokens[r] = new int[frontier[r].length];
+                    levelParents[r] = new int[frontier[r].length];
+                    for (int c = 0; c < frontier[r].length; c++) {
+                        levelTokens[r][c] = trees[r].tokens.get(frontier[r][c]);
+                        levelParents[r][c] = trees[r].parents.get(frontier[r][c]) - 1;
+                    }
+                }
+                out = drf.forward(0, levelTokens, levelParents);
             }
-            frontier = next;
-            if (!anyNew || level == depth) {
-                break;
-            }
-            // forward the new level through the draft (pending index = tree node - 1)
-            int[][] levelTokens = new int[rows][];
-            int[][] levelParents = new int[rows][];
             for (int r = 0; r < rows; r++) {
-                levelTokens[r] = new int[frontier[r].length];
-                levelParents[r] = new int[frontier[r].length];
-                for (int c = 0; c < frontier[r].length; c++) {
-                    levelTokens[r][c] = trees[r].tokens.get(frontier[r][c]);
-                    levelParents[r][c] = trees[r].parents.get(frontier[r][c]) - 1;
+                stats.draftProposed += trees[r].size() - 1;
+            }
+            return trees;
+        }
+
+        static int[] topTokens(float[] scores, int count) {
+            int[] best = new int[Math.min(count, scores.length)];
+            Arrays.fill(best, -1);
+            for (int v = 0; v < scores.length; v++) {
+                int at = best.length;
+                while (at > 0 && (best[at - 1] < 0 || scores[v] > scores[best[at - 1]])) {
+                    at--;
+                }
+                if (at < best.length) {
+                    System.arraycopy(best, at, best, at + 1, best.length - at - 1);
+                    best[at] = v;
                 }
             }
-            out = drf.forward(0, levelTokens, levelParents);
+            return best;
         }
-        for (int r = 0; r < rows; r++) {
-            stats.draftProposed += trees[r].size() - 1;
-        }
-        return trees;
-    }
 
-    private static int[] topTokens(float[] scores, int count) {
-        int[] best = new int[Math.min(count, scores.length)];
-        Arrays.fill(best, -1);
-        for (int v = 0; v < scores.length; v++) {
-            int at = best.length;
-            while (at > 0 && (best[at - 1] < 0 || scores[v] > scores[best[at - 1]])) {
-                at--;
+        LmState.Logits verify(Tree[] trees) {
+            int[][] tokens = new int[rows][];
+            int[][] parents = new int[rows][];
+            for (int r = 0; r < rows; r++) {
+                if (!active[r]) {
+                    tokens[r] = new int[0];
+                    parents[r] = new int[0];
+                    continue;
+                }
+                Tree tree = trees[r];
+                tokens[r] = tree.tokens.stream().mapToInt(Integer::intValue).toArray();
+                parents[r] = tree.parents.stream().mapToInt(Integer::intValue).toArray();
             }
-            if (at < best.length) {
-                System.arraycopy(best, at, best, at + 1, best.length - at - 1);
-                best[at] = v;
-            }
+            return tgt.forward(0, tokens, parents);
         }
-        return best;
-    }
 
-    private static LmState.Logits verify(LmState tgt, Tree[] trees, boolean[] active) {
-        int rows = trees.length;
-        int[][] tokens = new int[rows][];
-        int[][] parents = new int[rows][];
-        for (int r = 0; r < rows; r++) {
-            if (!active[r]) {
-                tokens[r] = new int[0];
-                parents[r] = new int[0];
-                continue;
-            }
-            Tree tree = trees[r];
-            tokens[r] = tree.tokens.stream().mapToInt(Integer::intValue).toArray();
-            parents[r] = tree.parents.stream().mapToInt(Integer::intValue).toArray();
-        }
-        return tgt.forward(0, tokens, parents);
-    }
-
-    private static void replay(int prompt, int width, BeamSearch search, Tree[] trees, LmState.Logits out,
-                               LmState tgt, LmState drf, int[][] committed, int[] pendingToken,
-                               float[][] logProbs, float[] logits, int depth, DecodeStats stats,
-                               SpeculationTrace trace) {
-        int base = prompt * width;
-        int[] srcRow = new int[width];     // per beam: the row (at round start) whose tree it walks
-        int[] node = new int[width];       // per beam: its current tree node
-        List<List<Integer>> paths = new ArrayList<>();
-        for (int b = 0; b < width; b++) {
-            srcRow[b] = base + b;
-            node[b] = 0;
-            paths.add(new ArrayList<>(List.of(0)));
-        }
-        int stepsThisRound = 0;
-        int[] finalToken = new int[width];
-        while (true) {
+        /** Replays the target's beam steps from the verified trees of one prompt, then keeps the surviving paths. */
+        void replay(int prompt, Tree[] trees, LmState.Logits out, int depth) {
+            BeamSearch search = searches[prompt];
+            float[][] logProbs = this.logProbs[prompt];
+            int base = prompt * width;
+            int[] srcRow = new int[width];     // per beam: the row (at round start) whose tree it walks
+            int[] node = new int[width];       // per beam: its current tree node
+            List<List<Integer>> paths = new ArrayList<>();
             for (int b = 0; b < width; b++) {
-                out.copy(srcRow[b], node[b], logits);
-                search.processLogits(logits, logProbs[b]);
+                srcRow[b] = base + b;
+                node[b] = 0;
+                paths.add(new ArrayList<>(List.of(0)));
             }
-            search.step(logProbs);
-            stepsThisRound++;
-            int[] nextRow = new int[width];
-            int[] nextNode = new int[width];
-            List<List<Integer>> nextPaths = new ArrayList<>();
-            boolean allInTree = !search.isDone();
-            for (int j = 0; j < width; j++) {
-                int p = search.parent(j);
-                int t = search.token(j);
-                nextRow[j] = srcRow[p];
-                finalToken[j] = t;
-                nextPaths.add(paths.get(p));
-                int child = trees[srcRow[p]].child(node[p], t);
-                nextNode[j] = child;
-                allInTree &= child >= 0;
-            }
-            if (!allInTree) {
-                srcRow = nextRow;
-                paths = nextPaths;
-                break;
-            }
-            for (int j = 0; j < width; j++) {
-                List<Integer> extended = new ArrayList<>(nextPaths.get(j));
-                extended.add(nextNode[j]);
-                nextPaths.set(j, extended);
-            }
-            srcRow = nextRow;
-            node = nextNode;
-            paths = nextPaths;
-        }
-        stats.steps += stepsThisRound;
-        stats.recordRound(stepsThisRound);
-        if (search.isDone()) {
-            return;
-        }
-        // 4. reorder rows to the surviving beams and keep their tree paths
-        int[] sources = new int[tgt.rows()];
-        for (int r = 0; r < sources.length; r++) {
-            sources[r] = r;
-        }
-        java.util.Set<Long> used = new java.util.HashSet<>();
-        int[][] newCommitted = new int[width][];
-        for (int j = 0; j < width; j++) {
-            sources[base + j] = srcRow[j];
-            Tree tree = trees[srcRow[j]];
-            List<Integer> path = paths.get(j);
-            int[] toks = new int[path.size()];
-            for (int s = 0; s < path.size(); s++) {
-                toks[s] = tree.tokens.get(path.get(s));
-                if (s > 0) {
-                    used.add(((long) srcRow[j] << 32) | path.get(s));
+            int stepsThisRound = 0;
+            int[] finalToken = new int[width];
+            while (true) {
+                for (int b = 0; b < width; b++) {
+                    out.copy(srcRow[b], node[b], logits);
+                    search.processLogits(logits, logProbs[b]);
                 }
+                search.step(logProbs);
+                stepsThisRound++;
+                int[] nextRow = new int[width];
+                int[] nextNode = new int[width];
+                List<List<Integer>> nextPaths = new ArrayList<>();
+                boolean allInTree = !search.isDone();
+                for (int j = 0; j < width; j++) {
+                    int p = search.parent(j);
+                    int t = search.token(j);
+                    nextRow[j] = srcRow[p];
+                    finalToken[j] = t;
+                    nextPaths.add(paths.get(p));
+                    int child = trees[srcRow[p]].child(node[p], t);
+                    nextNode[j] = child;
+                    allInTree &= child >= 0;
+                }
+                if (!allInTree) {
+                    srcRow = nextRow;
+                    paths = nextPaths;
+                    break;
+                }
+                for (int j = 0; j < width; j++) {
+                    List<Integer> extended = new ArrayList<>(nextPaths.get(j));
+                    extended.add(nextNode[j]);
+                    nextPaths.set(j, extended);
+                }
+                srcRow = nextRow;
+                node = nextNode;
+                paths = nextPaths;
             }
-            newCommitted[j] = DecodeSupport.concat(committed[srcRow[j]], toks, toks.length);
+            stats.steps += stepsThisRound;
+            stats.recordRound(stepsThisRound);
+            if (search.isDone()) {
+                return;
+            }
+            keepSurvivors(base, trees, srcRow, paths, finalToken, depth);
+            if (trace != null) {
+                Tree tree = trees[srcRow[0]];
+                List<Integer> path = paths.get(0);
+                int[] proposed = new int[path.size() - 1];
+                for (int s = 1; s < path.size(); s++) {
+                    proposed[s - 1] = tree.tokens.get(path.get(s));
+                }
+                int[] emitted = DecodeSupport.append(proposed, finalToken[0]);
+                trace.round(prompt, proposed, proposed.length, emitted);
+            }
         }
-        stats.draftAccepted += used.size();
-        tgt.selectRows(sources);
-        drf.selectRows(sources);
-        for (int j = 0; j < width; j++) {
-            List<Integer> path = paths.get(j);
-            Tree tree = trees[srcRow[j]];
-            int[] targetPath = path.stream().mapToInt(Integer::intValue).toArray();
-            tgt.commit(base + j, targetPath);
-            int draftNodes = 0;   // tree nodes the draft has forwarded: levels 1 .. k-1
-            while (draftNodes + 1 < path.size() && tree.levels.get(path.get(draftNodes + 1)) < depth) {
-                draftNodes++;
+
+        /**
+         * 4. update caches: row {@code base + j} becomes the row beam j's tree belonged to, with the tree path it
+         * walked committed on the target and, as far as the draft forwarded it, on the draft.
+         */
+        private void keepSurvivors(int base, Tree[] trees, int[] srcRow, List<List<Integer>> paths, int[] finalToken,
+                                   int depth) {
+            int[] sources = new int[tgt.rows()];
+            for (int r = 0; r < sources.length; r++) {
+                sources[r] = r;
             }
-            int[] draftPath = new int[draftNodes];
-            for (int s = 0; s < draftNodes; s++) {
-                draftPath[s] = path.get(s + 1) - 1;
+            java.util.Set<Long> used = new java.util.HashSet<>();
+            int[][] newCommitted = new int[width][];
+            for (int j = 0; j < width; j++) {
+                sources[base + j] = srcRow[j];
+                Tree tree = trees[srcRow[j]];
+                List<Integer> path = paths.get(j);
+                int[] toks = new int[path.size()];
+                for (int s = 0; s < path.size(); s++) {
+                    toks[s] = tree.tokens.get(path.get(s));
+                    if (s > 0) {
+                        used.add(((long) srcRow[j] << 32) | path.get(s));
+                    }
+                }
+                newCommitted[j] = DecodeSupport.concat(committed[srcRow[j]], toks, toks.length);
             }
-            drf.commit(base + j, draftPath);
-            committed[base + j] = newCommitted[j];
-            pendingToken[base + j] = finalToken[j];
-        }
-        if (trace != null) {
-            Tree tree = trees[srcRow[0]];
-            List<Integer> path = paths.get(0);
-            int[] proposed = new int[path.size() - 1];
-            for (int s = 1; s < path.size(); s++) {
-                proposed[s - 1] = tree.tokens.get(path.get(s));
+            stats.draftAccepted += used.size();
+            tgt.selectRows(sources);
+            drf.selectRows(sources);
+            for (int j = 0; j < width; j++) {
+                List<Integer> path = paths.get(j);
+                Tree tree = trees[srcRow[j]];
+                int[] targetPath = path.stream().mapToInt(Integer::intValue).toArray();
+                tgt.commit(base + j, targetPath);
+                int draftNodes = 0;   // tree nodes the draft has forwarded: levels 1 .. k-1
+                while (draftNodes + 1 < path.size() && tree.levels.get(path.get(draftNodes + 1)) < depth) {
+                    draftNodes++;
+                }
+                int[] draftPath = new int[draftNodes];
+                for (int s = 0; s < draftNodes; s++) {
+                    draftPath[s] = path.get(s + 1) - 1;
+                }
+                drf.commit(base + j, draftPath);
+                committed[base + j] = newCommitted[j];
+                pendingToken[base + j] = finalToken[j];
             }
-            int[] emitted = DecodeSupport.append(proposed, finalToken[0]);
-            trace.round(prompt, proposed, proposed.length, emitted);
         }
     }
 }
