@@ -13,7 +13,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.Blackhole;
 import specbeam.Engine;
 import specbeam.EngineOptions;
 import specbeam.decode.GenerationConfig;
@@ -29,16 +28,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Time to decode the study prompts with one decoding configuration.
+ * Time to decode one prompt (or one batch of prompts) with one decoding configuration.
  *
- * <p>One operation is one pass over {@code <models>/target/tasks/prompts.jsonl}: every prompt is generated,
- * {@code batch} prompts per {@code Engine.generate} call, up to {@code maxNewTokens} new tokens each. A
- * whole pass (not one prompt) is the unit so that every iteration sees every prompt equally often; the
- * suite divides by the calls per operation to report milliseconds per generation.
+ * <p>One operation is one {@code Engine.generate} call on the next {@code batch} prompts of
+ * {@code <models>/target/tasks/prompts.jsonl}, taken round-robin, producing exactly {@code maxNewTokens} new
+ * tokens per prompt (end-of-sequence is ignored until then, as in {@code models/hf_baseline.py}): every
+ * operation does the same amount of decoding work whichever prompt it gets, so JMH's ms/op is the latency of
+ * one generation. The round-robin index is advanced in the benchmark body, not in a fixture.
  *
  * <p>Pitfalls this class avoids: model loading and ONNX Runtime session creation happen once in
  * {@code @Setup(Level.Trial)}, never in the measured loop; no {@code Level.Invocation} fixture (its
- * timestamps would be inside every operation); every result goes to the {@link Blackhole}; the engine's
+ * timestamps would be inside every operation); the result is returned, so JMH consumes it; the engine's
  * counters ride along as {@code @AuxCounters} instead of being printed or timed in the decoding loop.
  *
  * <p>JMH cannot exclude parameter combinations. A combination that is not a canonical grid point (greedy
@@ -57,7 +57,7 @@ public class DecodeBenchmark {
     public static final int FORKS = 1;
     public static final int WARMUP_ITERATIONS = 2;
     public static final int WARMUP_SECONDS = 2;
-    public static final int MEASUREMENT_ITERATIONS = 5;
+    public static final int MEASUREMENT_ITERATIONS = 8;
     public static final int MEASUREMENT_SECONDS = 2;
 
     /** greedy, beam, sampling, speculative, speculative_beam, speculative_sampling. */
@@ -98,6 +98,7 @@ public class DecodeBenchmark {
     private Engine engine;
     private GenerationConfig config;
     private List<List<int[]>> batches; // [calls][batch] prompt token ids
+    private int next; // index into batches of the next operation
 
     @Setup(Level.Trial)
     public void open() {
@@ -118,13 +119,12 @@ public class DecodeBenchmark {
     }
 
     @Benchmark
-    public void generate(DecodeCounters counters, Blackhole blackhole) {
-        for (List<int[]> prompts : batches) {
-            GenerationResult result = engine.generate(prompts, config);
-            counters.add(result.stats());
-            blackhole.consume(result);
-        }
+    public GenerationResult generate(DecodeCounters counters) {
+        GenerationResult result = engine.generate(batches.get(next), config);
+        next = (next + 1) % batches.size();
+        counters.add(result.stats());
         counters.ops++;
+        return result;
     }
 
     @TearDown(Level.Trial)

@@ -6,7 +6,7 @@ import java.util.Map;
  * Engine counters summed over the measured iterations of one grid point (warm-up excluded). Component names
  * are the public fields of {@code specbeam.bench.DecodeCounters}, so JMH's auxiliary results map onto them.
  *
- * @param ops            benchmark operations (passes over the prompts)
+ * @param ops            benchmark operations
  * @param calls          {@code Engine.generate} calls
  * @param tokens         new tokens (DecodeStats.tokensGenerated)
  * @param steps          decoding steps (tokens, or beam steps)
