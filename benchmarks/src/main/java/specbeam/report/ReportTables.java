@@ -58,7 +58,8 @@ public final class ReportTables {
         sb.append("| wall time | ").append(String.format(java.util.Locale.ROOT, "%.1f min", run.wallSeconds() / 60)).append(" |\n");
         any.ifPresent(r -> {
             sb.append("| date | ").append(r.date()).append(" |\n");
-            sb.append("| CPU | ").append(r.cpuModel()).append(", ").append(r.cores()).append(" cores |\n");
+            sb.append("| CPU | ").append(r.cpuModel()).append(", ").append(r.cores()).append(" cores, load average ")
+                    .append(fixed(r.loadAvg1m(), 2)).append(" at the start |\n");
             sb.append("| JVM | ").append(r.jvm()).append(" |\n");
             sb.append("| ONNX Runtime | ").append(r.ortVersion()).append(", provider used: ")
                     .append(rows.stream().map(ResultRow::providerUsed).filter(p -> p != null && !p.isEmpty()).distinct()

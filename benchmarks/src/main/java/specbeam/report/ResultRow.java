@@ -70,7 +70,9 @@ public record ResultRow(
         String providerUsed,
         @JsonProperty("target_sha256") String targetSha256,
         @JsonProperty("draft_sha256") String draftSha256,
-        String jmhSettings) {
+        String jmhSettings,
+        /* 1-minute load average when the run started */
+        @JsonProperty("load_avg_1m") Double loadAvg1m) {
 
     public static final String ENGINE = "specbeam";
 

@@ -73,7 +73,8 @@ public final class ResultRows {
                 q == null ? null : num(q.distinct1()), q == null ? null : num(q.distinct2()),
                 q == null ? null : num(q.selfBleu()),
                 meta.date(), meta.cpuModel(), meta.cores(), meta.jvm(), meta.ortVersion(),
-                used == null ? "" : used.id(), meta.targetSha256(), meta.draftSha256(), meta.jmhSettings());
+                used == null ? "" : used.id(), meta.targetSha256(), meta.draftSha256(), meta.jmhSettings(),
+                num(meta.loadAverage()));
     }
 
     /** NaN and infinities become empty cells. */

@@ -17,18 +17,20 @@ import java.util.Map;
  * @param ortVersion      ONNX Runtime version
  * @param targetSha256    checksum of the target's model.onnx, from its manifest
  * @param draftSha256     checksum of the draft's model.onnx, from its manifest (empty without a draft)
- * @param jmhSettings     warm-up and measurement settings, e.g. {@code 2x2s warmup, 5x2s measurement, 1 fork}
+ * @param jmhSettings     warm-up and measurement settings, e.g. {@code 2 x 2 s warm-up, 8 x 2 s measurement}
+ * @param loadAverage     the 1-minute load average when the run started (NaN where unknown): other work on
+ *                        the machine makes every timing slower and noisier
  */
 public record RunMetadata(String date, String cpuModel, int cores, String jvm, String ortVersion,
-                          String targetSha256, String draftSha256, String jmhSettings) {
+                          String targetSha256, String draftSha256, String jmhSettings, double loadAverage) {
 
     /** Collects the machine's facts; checksums come from the manifests' {@code files} maps. */
     public static RunMetadata collect(Instant start, String ortVersion, Map<String, String> targetFiles,
-                                      Map<String, String> draftFiles, String jmhSettings) {
+                                      Map<String, String> draftFiles, String jmhSettings, double loadAverage) {
         return new RunMetadata(start.truncatedTo(ChronoUnit.SECONDS).toString(), readCpuModel(),
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
-                ortVersion, checksum(targetFiles), checksum(draftFiles), jmhSettings);
+                ortVersion, checksum(targetFiles), checksum(draftFiles), jmhSettings, loadAverage);
     }
 
     static String checksum(Map<String, String> files) {
@@ -37,6 +39,15 @@ public record RunMetadata(String date, String cpuModel, int cores, String jvm, S
         }
         String model = files.get("model.onnx");
         return model != null ? model : String.join(" ", files.values());
+    }
+
+    /** The 1-minute load average from {@code /proc/loadavg}, NaN where there is none. */
+    public static double readLoadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     static String readCpuModel() {

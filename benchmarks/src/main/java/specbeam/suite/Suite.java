@@ -63,6 +63,12 @@ public final class Suite {
         out.printf(Locale.ROOT, "specbeam: %d grid points (%s profile), models %s%n", points.size(),
                 options.profile().name().toLowerCase(Locale.ROOT), pair.dir());
         plan.notes().forEach(n -> out.println("  note: " + n));
+        double load = RunMetadata.readLoadAverage();
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (load > 0.5 * cores) {
+            out.printf(Locale.ROOT, "  warning: load average %.1f on %d cores: other processes compete for the CPU, "
+                    + "timings will be slower and noisier than on an idle machine%n", load, cores);
+        }
 
         // 1. Measure.
         List<Measurement> measured = new ArrayList<>();
@@ -94,7 +100,7 @@ public final class Suite {
 
         // 3. Write.
         RunMetadata meta = RunMetadata.collect(start, wiring.onnxRuntimeVersion(), wiring.modelFiles(pair.target()),
-                anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), runner.settings());
+                anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), runner.settings(), load);
         List<ResultRow> rows = ResultRows.build(measured, quality, meta);
         List<ComparisonRow> hf = readHfBaseline();
         RunSummary summary = new RunSummary(options.profile().name().toLowerCase(Locale.ROOT), command,
