@@ -69,6 +69,9 @@ def load_source(args):
                        f"specbeam needs a decoder-only causal LM")
     if model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
         raise CliError(f"{args.model!r} ({model_type}) is not a causal language model")
+    if any(t != "full_attention" for t in getattr(config, "layer_types", None) or []):
+        raise CliError(f"{args.model!r} uses {sorted(set(config.layer_types))} layers: the exported graph's "
+                       f"explicit mask only expresses full attention")
     if model_type not in SUPPORTED and not args.allow_untested:
         raise CliError(f"model_type {model_type!r} is not tested with specbeam (tested: "
                        f"{', '.join(SUPPORTED)}); pass --allow-untested to try, the check still guards")
@@ -77,7 +80,7 @@ def load_source(args):
         model = AutoModelForCausalLM.from_pretrained(
             args.model, dtype="float32", attn_implementation="eager", **kwargs).eval()
         tokenizer = AutoTokenizer.from_pretrained(args.model, **kwargs)
-    except (OSError, ValueError) as e:
+    except Exception as e:  # OSError, ValueError, a truncated safetensors file, ...
         raise CliError(f"cannot load {args.model!r}: {str(e).splitlines()[0]}") from None
     if not getattr(tokenizer, "is_fast", False):
         raise CliError(f"{args.model!r} has no fast (tokenizers) tokenizer to write tokenizer.json")
@@ -186,6 +189,14 @@ def count_parameters(model) -> tuple[int, int]:
     return total, total - sum(unique[i].numel() for i in embeddings if i in unique)
 
 
+def max_positions(config):
+    """Context length the graph is exact for: a sliding window (not in the mask) caps it."""
+    window = getattr(config, "sliding_window", None) if getattr(config, "use_sliding_window", True) else None
+    limits = [getattr(config, "max_position_embeddings", None), window]
+    limits = [v for v in limits if isinstance(v, int) and v > 0]
+    return min(limits) if limits else None
+
+
 def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict) -> dict:
     import onnx
     import onnxruntime
@@ -207,7 +218,7 @@ def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict)
         "head_dim": shapes["head_dim"],
         "hidden_size": config.hidden_size,
         "vocab_size": shapes["vocab_size"],
-        "max_positions": getattr(config, "max_position_embeddings", None),
+        "max_positions": max_positions(config),
         **special_ids(model, tokenizer),
         "dtype": args.dtype,
         "mask_min": MASK_MIN,

@@ -203,7 +203,7 @@ def main(argv=None):
     try:
         model = AutoModelForCausalLM.from_pretrained(args.hf_dir, dtype=torch.float32,
                                                      attn_implementation="eager").eval()
-    except (OSError, ValueError) as e:
+    except Exception as e:  # OSError, ValueError, a truncated safetensors file, ...
         raise CliError(f"cannot load HF checkpoint {args.hf_dir}: {str(e).splitlines()[0]}") from None
     eos = manifest["eos_token_ids"]
     if not eos:

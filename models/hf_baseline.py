@@ -63,7 +63,7 @@ def load_model(path: Path):
 
     try:
         return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, local_files_only=True).eval()
-    except (OSError, ValueError) as e:
+    except Exception as e:  # OSError, ValueError, a truncated safetensors file, ...
         raise CliError(f"cannot load HF checkpoint {path}: {str(e).splitlines()[0]}") from None
 
 

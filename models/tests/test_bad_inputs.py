@@ -107,3 +107,15 @@ def test_hf_baseline_refuses_a_draft_with_another_vocabulary(tmp_path, capsys):
                                     "--out", str(tmp_path / "x.csv")])
     assert_clean_error(capsys, rc, "tokenizers differ")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_sliding_window_attention_is_rejected(tmp_path, capsys):
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    config = Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, use_sliding_window=True,
+                         sliding_window=8, max_window_layers=0)
+    Qwen2ForCausalLM(config).save_pretrained(tmp_path / "swa")
+    rc = run_cli(export.main, ["--model", str(tmp_path / "swa"), "--out", str(tmp_path / "out")])
+    assert_clean_error(capsys, rc, "sliding_attention", "full attention")
+    assert not (tmp_path / "out").exists()

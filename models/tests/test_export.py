@@ -128,3 +128,16 @@ def test_committed_tiny_model_is_small_checked_and_consistent(arch):
         assert "<|im_start|>" in config["chat_template"] and m["eos_token_ids"] == [2, 0]
     else:
         assert "chat_template" not in config
+
+
+def test_scattered_external_data_is_gathered_into_one_file(tmp_path):
+    import export
+
+    model = onnx.load(str(TINY / "llama" / "model.onnx"))
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path), save_as_external_data=True, all_tensors_to_one_file=False)  # as >2 GB exports
+    assert len(list(tmp_path.iterdir())) > 3
+    export._consolidate_external_data(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "model.onnx.data"]
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()][0] == "logits"
