@@ -11,7 +11,8 @@ with cross-entropy), evaluate both on the held-out files and save two Hugging Fa
     python models/train_pair.py --smoke                       # tiny models, a few steps, CPU
 
 The committed pair (models/pair/MODEL_CARD.md) came from the GPU line with
-`--deadline-minutes 8.2 --hf-dir /tmp/pair-hf`, carried back with models/pair_bundle.py.
+`--target-minutes 1.5 --target-max-epochs 8 --deadline-minutes 3.8 --reserve-seconds 20
+--hf-dir /tmp/pair-hf`, carried back with models/pair_bundle.py.
 
 Training stops on wall-clock budgets (or an epoch cap, whichever comes first); the learning
 rate follows a cosine over that progress, and the checkpoint kept is the best one on a fixed
@@ -345,7 +346,10 @@ def main() -> None:
                     help="loss = (1 - w) * KL(target || draft) + w * cross-entropy on the text")
     ap.add_argument("--deadline-minutes", type=float, default=None,
                     help="wall-clock limit for the whole run: the draft then gets the time the target left, "
-                         "less a reserve for evaluation (--draft-minutes is ignored)")
+                         "less --reserve-seconds for evaluation (--draft-minutes is ignored)")
+    ap.add_argument("--reserve-seconds", type=float, default=45,
+                    help="with --deadline-minutes: time kept for the final evaluation, generations and saving "
+                         "(about 5 s on an H200)")
     ap.add_argument("--select-windows", type=int, default=64, help="held-out windows scored for checkpoint choice")
     ap.add_argument("--eval-windows", type=int, default=None, help="held-out windows in the final eval (default all)")
     ap.add_argument("--gen-prompts", type=int, default=64)
@@ -408,8 +412,7 @@ def main() -> None:
 
     # 2. draft: distilled from the (frozen) target
     if args.deadline_minutes is not None:
-        reserve_s = 45  # final evaluation, generations, saving
-        left_min = (args.deadline_minutes * 60 - (time.monotonic() - run_start) - reserve_s) / 60
+        left_min = (args.deadline_minutes * 60 - (time.monotonic() - run_start) - args.reserve_seconds) / 60
         draft_sched = replace(draft_sched, minutes=max(0.2, left_min))
     draft = new_model(draft_arch, args.seed + 1, device).train()
     run["draft"] = {"arch": asdict(draft_arch), "schedule": asdict(draft_sched), **size_report(draft),
