@@ -3,8 +3,8 @@
 
     python models/export.py --model <hub id or local dir> --out <dir> [--opset 18]
 
-Writes model.onnx (decoder with past, 4D additive mask, new-token k/v out), tokenizer.json,
-tokenizer_config.json and manifest.json. Before anything is published, ONNX Runtime is
+Writes model.onnx (decoder with past, 4D additive mask, new-token k/v out; a tied embedding
+stored once, dedupe_tied.py), tokenizer.json, tokenizer_config.json and manifest.json. Before anything is published, ONNX Runtime is
 compared with PyTorch on a prefill, a decode step and two token trees, and each tree node is
 compared with a plain forward over its linear path (export_check.py). Everything is written
 to a temporary directory and moved into --out only when the check passes.
@@ -241,6 +241,22 @@ def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict)
     }
 
 
+def store_tied_embedding_once(staging: Path) -> None:
+    """The exporter writes a tied lm_head as a second, transposed copy of the embedding; keep one.
+
+    dedupe_tied.py checks ONNX Runtime's outputs stay bit-identical (so the manifest's check
+    still holds) and updates the manifest's hash; models with external data are left alone.
+    """
+    from dedupe_tied import dedupe_directory
+
+    if (staging / "model.onnx.data").exists():
+        return
+    try:
+        dedupe_directory(staging)
+    except SystemExit as e:  # outputs changed: publish the checked, larger file as it is
+        warnings.warn(f"tied embedding kept twice: {e}")
+
+
 def publish(staging: Path, out: Path) -> None:
     """Move the staged files into out, manifest.json last; drop a stale model.onnx.data."""
     out.mkdir(parents=True, exist_ok=True)
@@ -277,6 +293,7 @@ def main(argv=None):
         write_tokenizer(tokenizer, staging)
         manifest = build_manifest(args, model, tokenizer, shapes, staging, check)
         write_json(staging / "manifest.json", manifest)
+        store_tied_embedding_once(staging)
         publish(staging, args.out)
     print(f"wrote {args.out} ({manifest['model_type']}, {manifest['parameters']} parameters, "
           f"max diff {max(v for k, v in check.items() if k.endswith('diff')):.2g})")
