@@ -133,7 +133,7 @@ public final class Suite {
         }
         List<TaskItem> prompts = pair.prompts();
         List<TaskItem> continuation = pair.continuation();
-        continuation = continuation.subList(0, Math.min(continuation.size(), options.profile().qualityItems()));
+        continuation = evenlySpaced(continuation, options.profile().qualityItems());
         Set<ExecutionProvider> providers = new LinkedHashSet<>();
         measured.forEach(m -> providers.add(m.point().provider()));
         boolean withDraft = anySpeculative(measured.stream().map(Measurement::point).toList());
@@ -193,6 +193,18 @@ public final class Suite {
         }
         specbeam.report.AtomicFiles.write(reportFile, report);
         out.println("report: " + reportFile);
+    }
+
+    /** At most {@code count} items spread evenly over the list (the task's items are cut across files in order). */
+    static <T> List<T> evenlySpaced(List<T> items, int count) {
+        if (items.size() <= count) {
+            return items;
+        }
+        List<T> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(items.get((int) ((long) i * items.size() / count)));
+        }
+        return out;
     }
 
     static boolean anySpeculative(List<GridPoint> points) {

@@ -99,6 +99,12 @@ class GridTest {
     }
 
     @Test
+    void qualityItemsAreSpreadOverTheWholeTask() {
+        assertThat(Suite.evenlySpaced(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), 4)).containsExactly(0, 2, 5, 7);
+        assertThat(Suite.evenlySpaced(List.of(0, 1), 4)).containsExactly(0, 1);
+    }
+
+    @Test
     void jmhParamsRoundTripToTheSamePoint() {
         for (GridPoint p : plan(Profile.FULL, Map.of())) {
             assertThat(GridPoint.fromParams(p.jmhParams())).isEqualTo(p);
