@@ -163,7 +163,7 @@ public final class Engine implements AutoCloseable {
     }
 
     public static String onnxRuntimeVersion() {
-        return ai.onnxruntime.OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "specbeam").getVersion();
+        return OnnxCausalLm.environment(EngineOptions.defaultThreads()).getVersion();
     }
 
     @Override

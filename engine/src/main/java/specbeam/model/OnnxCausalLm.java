@@ -55,15 +55,12 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
             throw new ModelLoadException(dir + " has no model.onnx (re-export the model with models/export.py)");
         }
         verifyChecksums(dir, manifest);
-        // ONNX Runtime's own log would print a second, native error line for a missing CUDA; the engine
-        // reports every problem itself (exceptions, and the one fallback line below)
-        OrtEnvironment env = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "specbeam");
+        OrtEnvironment env = environment(threads);
         ExecutionProvider used = requested;
         try (SessionOptions options = new SessionOptions()) {
             options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
-            options.setIntraOpNumThreads(Math.max(1, threads));
-            options.setInterOpNumThreads(1);
             options.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            options.disablePerSessionThreads();   // target and draft share the environment's pool
             if (requested == ExecutionProvider.CUDA) {
                 try {
                     options.addCUDA(0);
@@ -117,6 +114,31 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
                         + ", manifest " + expected + "): the file is corrupt or was changed; re-export the model");
             }
         }
+    }
+
+    private static OrtEnvironment environment;
+
+    /**
+     * The process-wide ONNX Runtime environment, created on first use with one global thread pool that every
+     * session shares. With a pool per session, the target's threads would spin-wait while the draft runs (and
+     * the other way round) and the two sessions would fight over the cores. Spinning is off unless
+     * {@code -Dspecbeam.ort.spin=true}: between ONNX Runtime calls the decoding loop needs the cores itself.
+     * ONNX Runtime's own log is off too: the engine reports every problem itself (exceptions, and the one CUDA
+     * fallback line).
+     */
+    public static synchronized OrtEnvironment environment(int threads) {
+        if (environment == null) {
+            try (OrtEnvironment.ThreadingOptions pool = new OrtEnvironment.ThreadingOptions()) {
+                pool.setGlobalIntraOpNumThreads(Math.max(1, threads));
+                pool.setGlobalInterOpNumThreads(1);
+                pool.setGlobalSpinControl(Boolean.getBoolean("specbeam.ort.spin"));
+                environment = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+                        "specbeam", pool);
+            } catch (OrtException e) {
+                throw new IllegalStateException("cannot create the ONNX Runtime environment", e);
+            }
+        }
+        return environment;
     }
 
     static String sha256(Path file) {
