@@ -52,9 +52,12 @@ public record GenerationConfig(
         return new Builder(mode);
     }
 
-    /** Default tree budget for a tree depth: a few full levels, then the draft's best paths. */
-    public static int defaultTreeBudget(int k, int branching) {
-        return Math.max(k, Math.min(4 * k, (int) Math.min(64, Math.pow(branching, Math.min(k, 6)))));
+    /**
+     * Default tree budget per beam: no cap below what the tree can hold ({@code k} levels of
+     * {@code branching * beamWidth} nodes could all hang below one beam).
+     */
+    public static int defaultTreeBudget(int k, int branching, int beamWidth) {
+        return k * branching * Math.max(1, beamWidth);
     }
 
     /** Beams actually kept: 1 for non-beam modes. */
@@ -167,7 +170,7 @@ public record GenerationConfig(
         public Builder eosTokenIds(int[] v) { eosTokenIds = v == null ? null : v.clone(); return this; }
 
         public GenerationConfig build() {
-            int budget = treeBudget != null ? treeBudget : defaultTreeBudget(k, treeBranching);
+            int budget = treeBudget != null ? treeBudget : defaultTreeBudget(k, treeBranching, beamWidth);
             return new GenerationConfig(mode, maxNewTokens, minNewTokens, beamWidth, numReturnSequences,
                     lengthPenalty, earlyStopping, temperature, topK, topP, seed, k, treeBranching, budget,
                     adaptive, eosTokenIds).validate();

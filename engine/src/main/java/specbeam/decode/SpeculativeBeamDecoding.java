@@ -39,12 +39,14 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         final List<Integer> parents = new ArrayList<>();
         final List<Integer> levels = new ArrayList<>();
         final List<Double> cumulative = new ArrayList<>();
+        final List<Integer> draftIndex = new ArrayList<>();   // pending index in the draft's state, -1 if not fed
 
         int add(int token, int parent, int level, double cum) {
             tokens.add(token);
             parents.add(parent);
             levels.add(level);
             cumulative.add(cum);
+            draftIndex.add(-1);
             return tokens.size() - 1;
         }
 
@@ -67,7 +69,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         long start = System.nanoTime();
         int longest = DecodeSupport.checkPrompts(prompts, target.manifest(), config);
         int width = config.beamWidth();
-        int treeNodes = Math.min(config.treeBudget(), (config.treeBranching() + config.k()) * width);
+        int treeNodes = Math.min(config.treeBudget(), config.k() * config.treeBranching() * width);
         int capacity = longest + config.maxNewTokens() + treeNodes + 2;
         DecodeStats stats = new DecodeStats();
         int rows = prompts.size() * width;
@@ -213,10 +215,9 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                     lastNode[r] = feed[r].length - 1;
                 }
             }
-            // level 1 decides whether a second step can be replayed at all: it gets treeBranching * B
-            // candidates; deeper levels follow the draft's own beam search (B per level)
-            int levelWidth = config.treeBranching() * width;
-            int deepWidth = width;
+            // per level and prompt: keep the best treeBranching * B candidates (coverage for the target's
+            // choices), expand only the best B of them (the draft's own beams)
+            int keep = config.treeBranching() * width;
             int[][] frontier = new int[rows][];
             for (int r = 0; r < rows; r++) {
                 frontier[r] = active[r] ? new int[] {0} : new int[0];
@@ -235,23 +236,25 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                             out.copy(r, level == 1 ? lastNode[r] : f, draftLogits);
                             TokenScores.logSoftmax(draftLogits, draftLogProbs);
                             TokenScores.forbid(draftLogProbs, eos);
-                            for (int t : topTokens(draftLogProbs, levelWidth)) {
+                            for (int t : topTokens(draftLogProbs, keep)) {
                                 cands.add(new double[] {tree.cumulative.get(node) + draftLogProbs[t], r, node, t});
                             }
                         }
                     }
-                    cands.sort((a, b) -> Double.compare(b[0], a[0]));
+                    cands.sort((x, y) -> Double.compare(y[0], x[0]));
                     int taken = 0;
                     for (double[] cand : cands) {
-                        if (taken == (level == 1 ? levelWidth : deepWidth)) {
+                        int r = (int) cand[1];
+                        if (taken == keep || Double.isInfinite(cand[0])) {
                             break;
                         }
-                        int r = (int) cand[1];
-                        if (trees[r].size() - 1 >= config.treeBudget() || Double.isInfinite(cand[0])) {
+                        if (trees[r].size() - 1 >= config.treeBudget()) {
                             continue;
                         }
                         int id = trees[r].add((int) cand[3], (int) cand[2], level, cand[0]);
-                        next[r] = DecodeSupport.append(next[r], id);
+                        if (taken < width) {
+                            next[r] = DecodeSupport.append(next[r], id);
+                        }
                         taken++;
                     }
                     anyNew |= taken > 0;
@@ -260,15 +263,18 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 if (!anyNew || level == depth) {
                     break;
                 }
-                // forward the new level through the draft (pending index = tree node - 1)
+                // feed the draft's beams of this level through the draft
                 int[][] levelTokens = new int[rows][];
                 int[][] levelParents = new int[rows][];
                 for (int r = 0; r < rows; r++) {
+                    Tree tree = trees[r];
                     levelTokens[r] = new int[frontier[r].length];
                     levelParents[r] = new int[frontier[r].length];
                     for (int c = 0; c < frontier[r].length; c++) {
-                        levelTokens[r][c] = trees[r].tokens.get(frontier[r][c]);
-                        levelParents[r][c] = trees[r].parents.get(frontier[r][c]) - 1;
+                        int node = frontier[r][c];
+                        levelTokens[r][c] = tree.tokens.get(node);
+                        levelParents[r][c] = tree.draftIndex.get(tree.parents.get(node));
+                        tree.draftIndex.set(node, drf.pendingCount(r) + c);
                     }
                 }
                 out = drf.forward(0, levelTokens, levelParents);
@@ -412,13 +418,13 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 Tree tree = trees[srcRow[j]];
                 int[] targetPath = path.stream().mapToInt(Integer::intValue).toArray();
                 tgt.commit(base + j, targetPath);
-                int draftNodes = 0;   // tree nodes the draft has forwarded: levels 1 .. k-1
-                while (draftNodes + 1 < path.size() && tree.levels.get(path.get(draftNodes + 1)) < depth) {
+                int draftNodes = 0;   // leading path nodes the draft was fed (its own beams)
+                while (draftNodes + 1 < path.size() && tree.draftIndex.get(path.get(draftNodes + 1)) >= 0) {
                     draftNodes++;
                 }
                 int[] draftPath = new int[draftNodes];
                 for (int s = 0; s < draftNodes; s++) {
-                    draftPath[s] = path.get(s + 1) - 1;
+                    draftPath[s] = tree.draftIndex.get(path.get(s + 1));
                 }
                 drf.commit(base + j, draftPath);
                 committed[base + j] = newCommitted[j];

@@ -67,6 +67,25 @@ class SpeculativeExactnessOnFakeModelTest {
         }
     }
 
+    @ParameterizedTest(name = "B={0}, k={1}")
+    @MethodSource("depthCases")
+    void speculativeBeamWithDraftEqualToTargetAdvancesNearlyKPlusOneStepsPerForward(int width, int k) {
+        // no end-of-sequence, so every round can use the whole tree: with the draft's beam search equal to the
+        // target's, each forward replays the k tree levels plus the step that leaves the tree
+        GenerationConfig config = GenerationConfig.builder(Mode.SPECULATIVE_BEAM).beamWidth(width).k(k)
+                .treeBranching(1).maxNewTokens(48).minNewTokens(48).earlyStopping(EarlyStopping.NEVER).build();
+        GenerationResult expected = new BeamSearchDecoding(TARGET).generate(prompts(), config, null);
+        GenerationResult actual = new SpeculativeBeamDecoding(TARGET, SAME).generate(prompts(), config, null);
+        assertSameSequences(actual, expected);
+        int rounds = (int) Math.ceil((48.0 - 1) / (k + 1));   // the first step comes from the prefill
+        assertThat(actual.stats().stepsPerTargetForward()).isGreaterThanOrEqualTo((48.0 - 1) / rounds - 1e-9);
+        assertThat(actual.stats().targetForwards).isEqualTo(1 + rounds);
+    }
+
+    static Stream<Arguments> depthCases() {
+        return Stream.of(Arguments.of(1, 3), Arguments.of(2, 2), Arguments.of(4, 3), Arguments.of(8, 2), Arguments.of(4, 5));
+    }
+
     static Stream<Arguments> chainCases() {
         List<Arguments> cases = new ArrayList<>();
         for (Arguments d : drafts().toList()) {
