@@ -165,7 +165,7 @@ public final class JmhPointRunner implements PointRunner {
             }
         }
         return new Measurement(point, msPerCall.stream().mapToDouble(Double::doubleValue).toArray(),
-                CounterTotals.fromMap(sums), seconds);
+                CounterTotals.fromMap(sums), seconds, Double.NaN);
     }
 
     /** The most specific message in a JMH failure (the fork's exception travels as a cause or a suppressed one). */

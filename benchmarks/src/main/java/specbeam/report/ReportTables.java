@@ -58,8 +58,8 @@ public final class ReportTables {
         sb.append("| wall time | ").append(String.format(java.util.Locale.ROOT, "%.1f min", run.wallSeconds() / 60)).append(" |\n");
         any.ifPresent(r -> {
             sb.append("| date | ").append(r.date()).append(" |\n");
-            sb.append("| CPU | ").append(r.cpuModel()).append(", ").append(r.cores()).append(" cores, load average ")
-                    .append(fixed(r.loadAvg1m(), 2)).append(" at the start |\n");
+            sb.append("| CPU | ").append(r.cpuModel()).append(", ").append(r.cores()).append(" cores, 1-minute load "
+                    + "average ").append(loadRange()).append(" at the start of the points |\n");
             sb.append("| JVM | ").append(r.jvm()).append(" |\n");
             sb.append("| ONNX Runtime | ").append(r.ortVersion()).append(", provider used: ")
                     .append(rows.stream().map(ResultRow::providerUsed).filter(p -> p != null && !p.isEmpty()).distinct()
@@ -121,17 +121,20 @@ public final class ReportTables {
 
     String speed() {
         MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "ms / generation (± 99.9% CI)", "rel. error",
-                "tokens/s", "target forwards / token", "ORT share");
+                "tokens/s", "target forwards / token", "ORT share", "load");
         for (ResultRow r : rows) {
             t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", plusMinus(r.latencyMsMean(), r.latencyMsCi999(), 1),
-                    percent(r.relError()), fixed(r.tokensPerS(), 0), fixed(r.targetForwardsPerToken(), 3), percent(r.ortShare()));
+                    percent(r.relError()), fixed(r.tokensPerS(), 0), fixed(r.targetForwardsPerToken(), 3), percent(r.ortShare()),
+                    fixed(r.loadAvg1m(), 1));
         }
         return t.render() + "\n" + howTo("one row per grid point (k = draft tokens or tree depth, B = beam width, "
                 + "– = not used by that mode). \"ms / generation\" is the mean time of one `generate` call on one "
                 + "study prompt, " + settings() + ", over the measured JMH iterations, with the half-width of its "
                 + "99.9% confidence interval (Student's t, n = iterations); \"rel. error\" is that half-width over "
                 + "the mean. Tokens/s counts new tokens (beam modes: beam steps of the best beam). \"ORT share\" is "
-                + "the part of the engine's wall time spent inside ONNX Runtime; the rest is Java.");
+                + "the part of the engine's wall time spent inside ONNX Runtime; the rest is Java. \"load\" is the "
+                + "machine's 1-minute load average when the point started: above about 1 on 2 cores, other "
+                + "processes competed for the CPU and that point is slower and noisier than it should be.");
     }
 
     String speedup() {
@@ -333,6 +336,13 @@ public final class ReportTables {
         return rows.stream().filter(b -> b.baseline() == null && b.label().equals(r.baseline())
                 && b.batch() == r.batch() && b.provider().equals(r.provider()) && b.maxNewTokens() == r.maxNewTokens())
                 .findFirst();
+    }
+
+    /** "0.12–1.40": the range of load averages seen at the start of the points. */
+    private String loadRange() {
+        var stats = rows.stream().map(ResultRow::loadAvg1m).filter(Objects::nonNull).mapToDouble(Double::doubleValue)
+                .summaryStatistics();
+        return stats.getCount() == 0 ? MarkdownTable.NA : fixed(stats.getMin(), 2) + "–" + fixed(stats.getMax(), 2);
     }
 
     private String settings() {

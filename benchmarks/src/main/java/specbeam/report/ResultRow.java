@@ -71,7 +71,7 @@ public record ResultRow(
         @JsonProperty("target_sha256") String targetSha256,
         @JsonProperty("draft_sha256") String draftSha256,
         String jmhSettings,
-        /* 1-minute load average when the run started */
+        /* 1-minute load average when this point started: above ~1 other processes competed for the cores */
         @JsonProperty("load_avg_1m") Double loadAvg1m) {
 
     public static final String ENGINE = "specbeam";

@@ -74,7 +74,7 @@ public final class ResultRows {
                 q == null ? null : num(q.selfBleu()),
                 meta.date(), meta.cpuModel(), meta.cores(), meta.jvm(), meta.ortVersion(),
                 used == null ? "" : used.id(), meta.targetSha256(), meta.draftSha256(), meta.jmhSettings(),
-                num(meta.loadAverage()));
+                num(m.loadAverage()));
     }
 
     /** NaN and infinities become empty cells. */

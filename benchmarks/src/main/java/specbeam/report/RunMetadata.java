@@ -17,20 +17,18 @@ import java.util.Map;
  * @param ortVersion      ONNX Runtime version
  * @param targetSha256    checksum of the target's model.onnx, from its manifest
  * @param draftSha256     checksum of the draft's model.onnx, from its manifest (empty without a draft)
- * @param jmhSettings     warm-up and measurement settings, e.g. {@code 2 x 2 s warm-up, 8 x 2 s measurement}
- * @param loadAverage     the 1-minute load average when the run started (NaN where unknown): other work on
- *                        the machine makes every timing slower and noisier
+ * @param jmhSettings     warm-up and measurement settings, e.g. {@code 2 x 2 s warm-up, 7 x 2 s measurement}
  */
 public record RunMetadata(String date, String cpuModel, int cores, String jvm, String ortVersion,
-                          String targetSha256, String draftSha256, String jmhSettings, double loadAverage) {
+                          String targetSha256, String draftSha256, String jmhSettings) {
 
     /** Collects the machine's facts; checksums come from the manifests' {@code files} maps. */
     public static RunMetadata collect(Instant start, String ortVersion, Map<String, String> targetFiles,
-                                      Map<String, String> draftFiles, String jmhSettings, double loadAverage) {
+                                      Map<String, String> draftFiles, String jmhSettings) {
         return new RunMetadata(start.truncatedTo(ChronoUnit.SECONDS).toString(), readCpuModel(),
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
-                ortVersion, checksum(targetFiles), checksum(draftFiles), jmhSettings, loadAverage);
+                ortVersion, checksum(targetFiles), checksum(draftFiles), jmhSettings);
     }
 
     static String checksum(Map<String, String> files) {

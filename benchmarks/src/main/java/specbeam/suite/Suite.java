@@ -78,11 +78,12 @@ public final class Suite {
             out.printf(Locale.ROOT, "[%d/%d] %-40s ", i + 1, points.size(), p.label());
             out.flush();
             long pointStart = System.nanoTime();
+            double pointLoad = RunMetadata.readLoadAverage();
             try {
-                Measurement m = runner.run(p);
+                Measurement m = runner.run(p).withLoadAverage(pointLoad);
                 measured.add(m);
-                out.println(summary(m) + String.format(Locale.ROOT, "  (%.0f s, %s elapsed)",
-                        (System.nanoTime() - pointStart) / 1e9, minutes(System.nanoTime() - t0)));
+                out.println(summary(m) + String.format(Locale.ROOT, "  (%.0f s, load %.1f, %s elapsed)",
+                        (System.nanoTime() - pointStart) / 1e9, pointLoad, minutes(System.nanoTime() - t0)));
             } catch (PointFailedException e) {
                 failures.add(p.label() + ": " + e.getMessage());
                 out.println("FAILED: " + e.getMessage());
@@ -100,7 +101,7 @@ public final class Suite {
 
         // 3. Write.
         RunMetadata meta = RunMetadata.collect(start, wiring.onnxRuntimeVersion(), wiring.modelFiles(pair.target()),
-                anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), runner.settings(), load);
+                anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), runner.settings());
         List<ResultRow> rows = ResultRows.build(measured, quality, meta);
         List<ComparisonRow> hf = readHfBaseline();
         RunSummary summary = new RunSummary(options.profile().name().toLowerCase(Locale.ROOT), command,

@@ -63,7 +63,7 @@ public final class SuiteMain {
             ModelPair pair = new ModelPair(options.models()).check(Suite.anySpeculative(plan.points()));
             Path scratch = prepareOutputs(options);
             PointRunner runner = wiring.pointRunner(jmh, options.profile(), options.models(), scratch);
-            return new Suite(options, plan, pair, runner, wiring, out, "java -jar benchmarks.jar " + String.join(" ", args))
+            return new Suite(options, plan, pair, runner, wiring, out, ("java -jar benchmarks.jar " + String.join(" ", args)).strip())
                     .run();
         } catch (UsageException | TaskFileException e) {
             err.println("specbeam: " + e.getMessage());
