@@ -222,32 +222,37 @@ public final class ReportTables {
     }
 
     String model() {
-        MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "acceptance", "draft tokens / round",
-                "E[steps / round] (model)", "steps / round (measured)", "model speedup", "model speedup (measured steps)",
-                "measured speedup");
+        MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "acceptance a", "draft tokens / round g",
+                "steps / round (model)", "steps / round (measured)", "baseline ms / forward", "round ms (verify + draft)",
+                "model speedup", "measured speedup", "per-token α (i.i.d.)");
         for (ResultRow r : rows) {
             if (r.baseline() == null) {
                 continue;
             }
+            Optional<ResultRow> base = baselineOf(r);
+            Double roundMs = r.targetMsPerForward() == null ? null
+                    : r.targetMsPerForward() + (r.draftMsPerForward() == null || r.draftForwardsPerTargetForward() == null
+                    ? 0 : r.draftMsPerForward() * r.draftForwardsPerTargetForward());
             t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", fixed(r.acceptanceRate(), 3),
-                    fixed(r.draftProposedPerRound(), 2), fixed(r.modelStepsPerRound(), 2),
-                    fixed(r.stepsPerTargetForward(), 2), times(r.modelSpeedup()), times(r.modelSpeedupMeasuredSteps()),
-                    times(r.speedupVsBaseline()));
+                    fixed(r.draftProposedPerRound(), 2),
+                    r.modelAlphaIid() == null ? fixed(r.modelStepsPerRound(), 2) + " (measured)" : fixed(r.modelStepsPerRound(), 2),
+                    fixed(r.stepsPerTargetForward(), 2), base.map(b -> fixed(b.targetMsPerForward(), 2)).orElse(null),
+                    fixed(roundMs, 2), times(r.modelSpeedup()), times(r.speedupVsBaseline()), fixed(r.modelAlphaIid(), 3));
         }
         if (t.isEmpty()) {
             return "_No speculative point in this run._\n";
         }
-        return t.render() + "\n" + howTo("the expected speedup from measured quantities only. With acceptance "
-                + "rate a and g draft tokens per round, i.i.d. acceptance gives E[steps per round] = "
-                + "(1 − a^(g+1)) / (1 − a) (Leviathan et al., 2023). The model speedup is E[steps per round] × "
-                + "c_base / (c_verify + d × c_draft): c_base = the baseline's ONNX Runtime ms per target forward, "
-                + "c_verify = this point's ms per (multi-token) target forward, d = draft forwards per target "
-                + "forward, c_draft = ms per draft forward (columns of the acceptance table). The second model "
-                + "column puts the measured steps per round in place of E[...], so it isolates forward costs. "
-                + "Model above measured = time outside ONNX Runtime (Java, cache bookkeeping, prefill) eats the "
-                + "gain. The chain formula assumes one draft chain of fixed length (adaptive rounds use the mean "
-                + "length); a speculative beam tree proposes many nodes off the selected paths, so for it only "
-                + "the measured-steps form is given.");
+        return t.render() + "\n" + howTo("the speedup expected from measured acceptance and measured forward costs. "
+                + "A verification round keeps the accepted draft tokens and adds the target's own next token, so "
+                + "steps per round = 1 + a × g (a = acceptance rate, g = draft tokens per round); model speedup = "
+                + "steps per round × (baseline ms per target forward) / (round ms = ms per verifying target forward "
+                + "+ draft forwards per round × ms per draft forward), all in ONNX Runtime time. The model leaves "
+                + "out everything outside ONNX Runtime, so model above measured = Java, cache bookkeeping and loop "
+                + "overhead eating the gain; a round that costs several one-token forwards means verification is "
+                + "compute-bound. A speculative beam tree proposes many nodes off the selected paths, so for it the "
+                + "model takes the measured steps per round. The last column fits Leviathan et al.'s per-token "
+                + "acceptance α (i.i.d.), under which g draft tokens give (1 − α^(g+1)) / (1 − α) steps per "
+                + "round: use it to extrapolate to other k.");
     }
 
     String quality() {

@@ -48,9 +48,12 @@ public record ResultRow(
         String baseline,
         Double speedupVsBaseline,
         Double speedupRelError,
+        /* SpeedupModel: per-token acceptance fitted under i.i.d. acceptance (draft chains only) */
+        Double modelAlphaIid,
+        /* SpeedupModel: 1 + acceptance x draft tokens per round (chains), measured steps per round (beam trees) */
         Double modelStepsPerRound,
+        /* SpeedupModel: expected speedup from steps per round and ONNX Runtime forward costs */
         Double modelSpeedup,
-        Double modelSpeedupMeasuredSteps,
         Double identicalShare,
         Double certifiedTieShare,
         Integer qualityPrompts,

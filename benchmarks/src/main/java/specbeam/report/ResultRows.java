@@ -41,21 +41,22 @@ public final class ResultRows {
 
         double speedup = Double.NaN;
         double speedupRelError = Double.NaN;
+        double modelAlpha = Double.NaN;
         double modelSteps = Double.NaN;
         double modelSpeedup = Double.NaN;
-        double modelSpeedupMeasuredSteps = Double.NaN;
         if (speculative && base != null) {
             SampleStats baseLatency = SampleStats.of(base.msPerCall());
             speedup = baseLatency.mean() / latency.mean();
             speedupRelError = Math.hypot(baseLatency.relError(), latency.relError());
-            if (!p.mode().isBeam()) {
-                // A draft chain: i.i.d. acceptance predicts the steps per round. A beam tree's proposals are
-                // mostly off the selected paths, so its acceptance rate does not map onto steps this way.
+            if (p.mode().isBeam()) {
+                // A beam tree's proposals are mostly off the selected paths: no closed form, take the measured steps.
+                modelSteps = c.stepsPerTargetForward();
+            } else {
                 double draftPerRound = c.proposedPerRound() / p.batch();
-                modelSteps = SpeedupModel.expectedStepsPerRound(c.acceptanceRate(), draftPerRound);
-                modelSpeedup = SpeedupModel.speedup(modelSteps, c, base.counters());
+                modelSteps = SpeedupModel.stepsPerRound(c.acceptanceRate(), draftPerRound);
+                modelAlpha = SpeedupModel.perTokenAcceptance(c.acceptanceRate(), draftPerRound);
             }
-            modelSpeedupMeasuredSteps = SpeedupModel.speedup(c.stepsPerTargetForward(), c, base.counters());
+            modelSpeedup = SpeedupModel.speedup(modelSteps, c, base.counters());
         }
         ExecutionProvider used = q == null ? null : q.providerUsed();
         return new ResultRow(
@@ -65,8 +66,8 @@ public final class ResultRows {
                 num(latency.sd()), num(latency.relError()), num(c.stepsPerTargetForward()),
                 num(c.draftForwardsPerTargetForward()), num(c.proposedPerRound()), num(c.ortShare()),
                 num(c.targetMsPerForward()), num(c.draftMsPerForward()), num(c.kvBytesPerToken()),
-                speculative ? p.baseline().label() : null, num(speedup), num(speedupRelError), num(modelSteps),
-                num(modelSpeedup), num(modelSpeedupMeasuredSteps),
+                speculative ? p.baseline().label() : null, num(speedup), num(speedupRelError), num(modelAlpha),
+                num(modelSteps), num(modelSpeedup),
                 q == null ? null : num(q.identicalShare()), q == null ? null : num(q.certifiedTieShare()),
                 q == null ? null : q.prompts(), q == null ? null : num(q.perplexity()), q == null ? null : num(q.bleu()),
                 q == null ? null : num(q.rouge1()), q == null ? null : num(q.rouge2()), q == null ? null : num(q.rougeL()),

@@ -9,11 +9,20 @@ import static org.assertj.core.api.Assertions.within;
 class SpeedupModelTest {
 
     @Test
-    void expectedStepsFollowTheGeometricSeries() {
-        assertThat(SpeedupModel.expectedStepsPerRound(0.0, 4)).isEqualTo(1.0);
-        assertThat(SpeedupModel.expectedStepsPerRound(1.0, 4)).isEqualTo(5.0);
-        assertThat(SpeedupModel.expectedStepsPerRound(0.5, 2)).isCloseTo(1 + 0.5 + 0.25, within(1e-12));
-        assertThat(SpeedupModel.expectedStepsPerRound(Double.NaN, 2)).isNaN();
+    void stepsPerRoundAreTheAcceptedDraftTokensPlusTheTargetsOwn() {
+        assertThat(SpeedupModel.stepsPerRound(0.0, 4)).isEqualTo(1.0);
+        assertThat(SpeedupModel.stepsPerRound(0.5, 4)).isEqualTo(3.0);
+        assertThat(SpeedupModel.stepsPerRound(Double.NaN, 4)).isNaN();
+    }
+
+    @Test
+    void perTokenAcceptanceReproducesTheMeasuredAcceptedTokensUnderIid() {
+        // alpha = 0.8, g = 4: accepted = 0.8 (1 - 0.8^4) / 0.2 = 2.3616, so a = 2.3616 / 4
+        double alpha = SpeedupModel.perTokenAcceptance(2.3616 / 4, 4);
+        assertThat(alpha).isCloseTo(0.8, within(1e-9));
+        assertThat(SpeedupModel.iidStepsPerRound(alpha, 4)).isCloseTo(SpeedupModel.stepsPerRound(2.3616 / 4, 4), within(1e-9));
+        assertThat(SpeedupModel.perTokenAcceptance(1.0, 4)).isEqualTo(1.0);
+        assertThat(SpeedupModel.perTokenAcceptance(0.5, 0)).isNaN();
     }
 
     @Test
