@@ -304,6 +304,13 @@ public final class ReportTables {
     record HfMatch(ComparisonRow hf, ResultRow ours, Double ratio) {
     }
 
+    /** HF rows name their framework too ("torch-cpu"): the device is what has to match ours ("cpu"). */
+    static boolean sameDevice(String hfProvider, String ours) {
+        String h = hfProvider.toLowerCase(java.util.Locale.ROOT);
+        String o = ours.toLowerCase(java.util.Locale.ROOT);
+        return h.equals(o) || h.endsWith("-" + o);
+    }
+
     List<HfMatch> hfMatches() {
         List<HfMatch> out = new ArrayList<>();
         for (ComparisonRow h : hf) {
@@ -313,7 +320,7 @@ public final class ReportTables {
             String mode = h.mode().toLowerCase(java.util.Locale.ROOT);
             Predicate<ResultRow> settings = r -> (h.batch() == null || h.batch() == r.batch())
                     && (h.maxNewTokens() == null || h.maxNewTokens() == r.maxNewTokens())
-                    && (h.provider() == null || h.provider().isBlank() || h.provider().equalsIgnoreCase(r.provider()));
+                    && (h.provider() == null || h.provider().isBlank() || sameDevice(h.provider(), r.provider()));
             Optional<ResultRow> ours;
             if (mode.contains("assist") || mode.equals("speculative")) {
                 Predicate<ResultRow> spec = r -> r.mode().equals("speculative") && !r.adaptive() && settings.test(r);
