@@ -10,6 +10,7 @@ import specbeam.decode.SamplingDecoding;
 import specbeam.decode.SpeculationTrace;
 import specbeam.decode.SpeculativeBeamDecoding;
 import specbeam.decode.SpeculativeDecoding;
+import specbeam.decode.TokenScores;
 import specbeam.model.ExecutionProvider;
 import specbeam.model.LmState;
 import specbeam.model.ModelLoadException;
@@ -130,15 +131,8 @@ public final class Engine implements AutoCloseable {
             LmState.Logits result = state.forward(0, new int[][] {all}, null);
             for (int j = 0; j < continuation.length; j++) {
                 result.copy(0, prompt.length - 1 + j, logits);
-                float max = Float.NEGATIVE_INFINITY;
-                for (float x : logits) {
-                    max = Math.max(max, x);
-                }
-                double sum = 0;
-                for (float x : logits) {
-                    sum += Math.exp(x - max);
-                }
-                out[j] = logits[continuation[j]] - max - Math.log(sum);
+                TokenScores.logSoftmax(logits, logProbs);
+                out[j] = logProbs[continuation[j]];
             }
         }
         return out;

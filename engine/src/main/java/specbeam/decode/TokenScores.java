@@ -1,12 +1,12 @@
 package specbeam.decode;
 
 /** Small numeric kernels over one vocabulary-sized score vector. */
-final class TokenScores {
+public final class TokenScores {
     private TokenScores() {
     }
 
     /** {@code out = log_softmax(logits)}, computed like PyTorch's float32 kernel (max-shifted, log-sum-exp). */
-    static void logSoftmax(float[] logits, float[] out) {
+    public static void logSoftmax(float[] logits, float[] out) {
         float max = Float.NEGATIVE_INFINITY;
         for (float x : logits) {
             max = Math.max(max, x);
