@@ -2,19 +2,31 @@ package specbeam.decode;
 
 import specbeam.model.LanguageModel;
 import specbeam.model.LmState;
+import specbeam.model.TreeState;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Target-only beam search with Hugging Face's semantics ({@link BeamSearch}). Rows are
- * {@code prompt * beamWidth + beam}; each step reorders the cache rows and feeds one token per beam.
+ * Target-only beam search with Hugging Face's semantics ({@link BeamSearch}). Each prompt is one cache row
+ * holding a token tree ({@link TreeState}): the prompt once, each beam a branch. A step feeds one node per beam,
+ * as a child of the beam it extends, so choosing new beams copies no KV bytes.
  */
 public final class BeamSearchDecoding implements DecodingStrategy {
     private final LanguageModel target;
 
     public BeamSearchDecoding(LanguageModel target) {
         this.target = target;
+    }
+
+    /** Cache slots a prompt's tree starts with: one beam's worth plus room for the beams to diverge. */
+    static int initialTreeSlots(int longestPrompt, GenerationConfig config, int nodesPerForward) {
+        return longestPrompt + config.maxNewTokens() + 2 * nodesPerForward + 8;
+    }
+
+    /** The most slots a prompt's tree can need: every beam diverging at the prompt, plus one forward's nodes. */
+    static int maxTreeSlots(int longestPrompt, GenerationConfig config, int nodesPerForward) {
+        return longestPrompt + config.beamWidth() * (config.maxNewTokens() + 1) + nodesPerForward;
     }
 
     @Override
@@ -28,36 +40,36 @@ public final class BeamSearchDecoding implements DecodingStrategy {
         DecodeStats stats = new DecodeStats();
         BeamSearch[] searches = new BeamSearch[n];
         float[] logits = new float[vocab];
-        float[][][] logProbs = new float[n][width][vocab];
-        try (LmState state = target.newState(n * width, longest + config.maxNewTokens() + 1,
-                DecodeSupport.targetTimer(stats))) {
-            // 1. prefill one row per prompt, then copy it to the prompt's beams
-            LmState.Logits out = state.forward(0, prompts.toArray(new int[0][]), null);
+        float[][][] logProbs = new float[n][width][vocab];   // (prompts, beams, vocab)
+        int[][] tail = new int[n][width];                     // (prompts, beams): node id of each beam's last token
+        try (TreeState state = target.newTreeState(n, initialTreeSlots(longest, config, width),
+                maxTreeSlots(longest, config, width), DecodeSupport.targetTimer(stats))) {
+            // 1. prefill: each prompt as a chain in its row; every beam starts at its last token
+            int[][] chains = new int[n][];
             for (int i = 0; i < n; i++) {
-                searches[i] = new BeamSearch(prompts.get(i).length, config, eos);
-                state.commit(i, GreedyDecoding.range(prompts.get(i).length));
-                out.copy(i, prompts.get(i).length - 1, logits);
+                chains[i] = chainParents(prompts.get(i).length);
+            }
+            LmState.Logits out = state.forward(prompts.toArray(new int[0][]), chains);
+            for (int i = 0; i < n; i++) {
+                int len = prompts.get(i).length;
+                searches[i] = new BeamSearch(len, config, eos);
+                out.copy(i, len - 1, logits);
                 searches[i].processLogits(logits, logProbs[i][0]);
-                for (int b = 1; b < width; b++) {
+                for (int b = 0; b < width; b++) {
                     System.arraycopy(logProbs[i][0], 0, logProbs[i][b], 0, vocab);
+                    tail[i][b] = len - 1;
                 }
             }
-            int[] sources = new int[n * width];
-            for (int r = 0; r < sources.length; r++) {
-                sources[r] = r / width;
-            }
-            state.selectRows(sources);
             stats.prefillNanos = System.nanoTime() - start;
-            // 2. step, reorder, feed
+            // 2. step, then feed each new beam's token under the beam it extends
+            int[][] tokens = new int[n][];
+            int[][] parents = new int[n][];
             while (true) {
-                int[][] feed = new int[n * width][];
                 boolean any = false;
                 for (int i = 0; i < n; i++) {
                     BeamSearch search = searches[i];
-                    for (int b = 0; b < width; b++) {
-                        sources[i * width + b] = i * width + b;
-                        feed[i * width + b] = new int[0];
-                    }
+                    tokens[i] = new int[0];
+                    parents[i] = new int[0];
                     if (search.isDone()) {
                         continue;
                     }
@@ -67,31 +79,45 @@ public final class BeamSearchDecoding implements DecodingStrategy {
                         continue;
                     }
                     any = true;
+                    tokens[i] = new int[width];
+                    parents[i] = new int[width];
                     for (int b = 0; b < width; b++) {
-                        sources[i * width + b] = i * width + search.parent(b);
-                        feed[i * width + b] = new int[] {search.token(b)};
+                        tokens[i][b] = search.token(b);
+                        parents[i][b] = tail[i][search.parent(b)];
                     }
                 }
                 if (!any) {
                     break;
                 }
-                state.selectRows(sources);
-                out = state.forward(0, feed, null);
+                int[] firstId = new int[n];
+                for (int i = 0; i < n; i++) {
+                    firstId[i] = state.nextId(i);
+                }
+                out = state.forward(tokens, parents);
                 stats.recordRound(1);
                 for (int i = 0; i < n; i++) {
-                    if (searches[i].isDone()) {
+                    if (tokens[i].length == 0) {
                         continue;
                     }
                     for (int b = 0; b < width; b++) {
-                        int row = i * width + b;
-                        state.commit(row, new int[] {0});
-                        out.copy(row, 0, logits);
+                        tail[i][b] = firstId[i] + b;
+                        out.copy(i, b, logits);
                         searches[i].processLogits(logits, logProbs[i][b]);
                     }
+                    state.retain(i, tail[i]);
                 }
             }
         }
         return results(searches, prompts, config, stats, start);
+    }
+
+    /** Parents of a chain of {@code length} nodes fed to an empty row: -1, 0, 1, ... */
+    static int[] chainParents(int length) {
+        int[] parents = new int[length];
+        for (int j = 0; j < length; j++) {
+            parents[j] = j - 1;
+        }
+        return parents;
     }
 
     static GenerationResult results(BeamSearch[] searches, List<int[]> prompts, GenerationConfig config,

@@ -31,6 +31,10 @@ public final class DecodeStats {
     public long prefillNanos;
     /** Bytes of KV cache moved by the engine (new entries written, rows reordered, paths gathered). */
     public long kvBytesCopied;
+    /** The part of {@link #kvBytesCopied} moved after it was stored: beam reorders, path gathers, compaction. */
+    public long kvBytesMoved;
+    /** Positions computed by forwards (target and draft) that were no tree node: rows padded to the longest. */
+    public long paddedPositions;
 
     /** Records that one decode round (one target forward after prefill) advanced {@code steps} steps. */
     public void recordRound(int stepsAdvanced) {
@@ -66,6 +70,10 @@ public final class DecodeStats {
         return tokensGenerated == 0 ? Double.NaN : (double) kvBytesCopied / tokensGenerated;
     }
 
+    public double kvBytesMovedPerToken() {
+        return tokensGenerated == 0 ? Double.NaN : (double) kvBytesMoved / tokensGenerated;
+    }
+
     /** Adds another call's counters to these. */
     public void add(DecodeStats o) {
         targetForwards += o.targetForwards;
@@ -87,6 +95,8 @@ public final class DecodeStats {
         wallNanos += o.wallNanos;
         prefillNanos += o.prefillNanos;
         kvBytesCopied += o.kvBytesCopied;
+        kvBytesMoved += o.kvBytesMoved;
+        paddedPositions += o.paddedPositions;
     }
 
     /** One readable line, as printed by the {@code generate} command. */
@@ -98,8 +108,8 @@ public final class DecodeStats {
             sb.append(String.format(" acceptance=%.3f (%d/%d) steps/target_forward=%.2f", acceptanceRate(),
                     draftAccepted, draftProposed, stepsPerTargetForward()));
         }
-        sb.append(String.format(" wall=%.1fms ort=%.0f%% kv_bytes/token=%.0f", wallNanos / 1e6, 100 * ortShare(),
-                kvBytesPerToken()));
+        sb.append(String.format(" wall=%.1fms ort=%.0f%% kv_bytes/token=%.0f (moved %.0f) padded_positions=%d",
+                wallNanos / 1e6, 100 * ortShare(), kvBytesPerToken(), kvBytesMovedPerToken(), paddedPositions));
         return sb.toString();
     }
 }

@@ -60,6 +60,17 @@ final class DecodeSupport {
             public void kvBytes(long bytes) {
                 stats.kvBytesCopied += bytes;
             }
+
+            @Override
+            public void kvBytesMoved(long bytes) {
+                stats.kvBytesCopied += bytes;
+                stats.kvBytesMoved += bytes;
+            }
+
+            @Override
+            public void paddedPositions(long positions) {
+                stats.paddedPositions += positions;
+            }
         };
     }
 
@@ -75,6 +86,17 @@ final class DecodeSupport {
             @Override
             public void kvBytes(long bytes) {
                 stats.kvBytesCopied += bytes;
+            }
+
+            @Override
+            public void kvBytesMoved(long bytes) {
+                stats.kvBytesCopied += bytes;
+                stats.kvBytesMoved += bytes;
+            }
+
+            @Override
+            public void paddedPositions(long positions) {
+                stats.paddedPositions += positions;
             }
         };
     }

@@ -2,6 +2,7 @@ package specbeam.decode;
 
 import specbeam.model.LanguageModel;
 import specbeam.model.LmState;
+import specbeam.model.TreeState;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,15 +12,16 @@ import java.util.List;
  * Exact speculative beam search. Each round:
  * <ol>
  *   <li><b>draft</b>: the draft runs a beam search of its own from the live beams for {@code k} levels
- *       ({@code treeBranching * B} candidates at the first level, {@code B} deeper): a token tree rooted at
+ *       ({@code treeBranching * B} candidates per level, the best {@code B} expanded): a token tree rooted at
  *       each beam's pending token (at most {@code treeBudget} nodes per beam);</li>
- *   <li><b>verify</b>: the target scores every tree node of every beam in one forward, through a tree mask
- *       over the beams' caches;</li>
+ *   <li><b>verify</b>: the target scores every tree node of every beam in one forward: each prompt is one
+ *       cache row holding its beams as branches of a token tree ({@link TreeState}), so the forward computes
+ *       exactly the new nodes, each seeing its ancestors;</li>
  *   <li><b>replay</b>: the target's own beam-search step ({@link BeamSearch}) runs on the target's log-probs at
  *       the current beams; while every beam it selects is a tree node, the next step's log-probs are known
  *       too, so it replays again. Every round advances at least one step;</li>
- *   <li><b>update caches</b>: rows are reordered to the surviving beams, the KV entries of their tree paths
- *       are kept (target and draft), the rest is dropped.</li>
+ *   <li><b>update caches</b>: the surviving beams become the tree nodes they reached (target and draft); every
+ *       other node is dropped. No KV entry is copied; dropped slots are reused by compaction.</li>
  * </ol>
  * The beams equal target-only beam search's, up to floating-point near-ties of the two forward shapes.
  */
@@ -33,20 +35,23 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         this.draft = draft;
     }
 
-    /** A draft token tree of one row: node 0 is the root (the beam's pending token). */
+    /** A draft token tree of one beam: node 0 is the root (the beam's pending token). */
     private static final class Tree {
         final List<Integer> tokens = new ArrayList<>();
         final List<Integer> parents = new ArrayList<>();
         final List<Integer> levels = new ArrayList<>();
         final List<Double> cumulative = new ArrayList<>();
-        final List<Integer> draftIndex = new ArrayList<>();   // pending index in the draft's state, -1 if not fed
+        final List<Integer> draftId = new ArrayList<>();     // node id in the draft's tree state, -1 if not fed
+        final List<Integer> draftNode = new ArrayList<>();   // its node index in the draft forward that fed it
+        int offset;                                          // index of node 0 in the verification forward's row
 
         int add(int token, int parent, int level, double cum) {
             tokens.add(token);
             parents.add(parent);
             levels.add(level);
             cumulative.add(cum);
-            draftIndex.add(-1);
+            draftId.add(-1);
+            draftNode.add(-1);
             return tokens.size() - 1;
         }
 
@@ -69,13 +74,16 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         long start = System.nanoTime();
         int longest = DecodeSupport.checkPrompts(prompts, target.manifest(), config);
         int width = config.beamWidth();
-        int treeNodes = Math.min(config.treeBudget(), config.k() * config.treeBranching() * width);
-        int capacity = longest + config.maxNewTokens() + treeNodes + 2;
+        // nodes one forward can add to a prompt's row: a verification tree (roots plus k levels), or the draft's
+        // catch-up chains (each beam's unfed tokens, at most k + 2)
+        int perForward = width * (Math.max(1 + config.k() * config.treeBranching(), config.k() + 2));
         DecodeStats stats = new DecodeStats();
-        int rows = prompts.size() * width;
-        AdaptiveDepth adaptive = config.adaptive() ? adaptiveDepths.forConfig(config, rows) : null;
-        try (LmState tgt = target.newState(rows, capacity, DecodeSupport.targetTimer(stats));
-             LmState drf = draft.newState(rows, capacity, DecodeSupport.draftTimer(stats))) {
+        int n = prompts.size();
+        AdaptiveDepth adaptive = config.adaptive() ? adaptiveDepths.forConfig(config, n) : null;
+        int slots = BeamSearchDecoding.initialTreeSlots(longest, config, perForward);
+        int maxSlots = BeamSearchDecoding.maxTreeSlots(longest, config, perForward);
+        try (TreeState tgt = target.newTreeState(n, slots, maxSlots, DecodeSupport.targetTimer(stats));
+             TreeState drf = draft.newTreeState(n, slots, maxSlots, DecodeSupport.draftTimer(stats))) {
             Run run = new Run(prompts, config, tgt, drf, stats, trace);
             run.prefill();
             stats.prefillNanos = System.nanoTime() - start;
@@ -85,9 +93,9 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 long stepsBefore = stats.steps;
                 Tree[] trees = run.draftTrees(depth);                       // 1. draft
                 LmState.Logits verified = run.verify(trees);                // 2. verify
-                for (int i = 0; i < prompts.size(); i++) {
+                for (int i = 0; i < n; i++) {
                     if (!run.searches[i].isDone()) {
-                        run.replay(i, trees, verified, depth);              // 3. replay, 4. update caches
+                        run.replay(i, trees, verified);                     // 3. replay, 4. update caches
                     }
                 }
                 if (adaptive != null) {
@@ -98,82 +106,88 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         }
     }
 
-    /** The state of one generation call: both models' states, the beam searches, and each row's tokens. */
+    /**
+     * The state of one generation call: both models' tree states (row = prompt), the beam searches, and per beam
+     * ({@code prompt * B + b}) where it stands in each tree.
+     */
     private final class Run {
         final List<int[]> prompts;
         final GenerationConfig config;
         final int width;
-        final int rows;
-        final LmState tgt;
-        final LmState drf;
+        final int beams;
+        final TreeState tgt;
+        final TreeState drf;
         final DecodeStats stats;
         final SpeculationTrace trace;
         final BeamSearch[] searches;   // per prompt
-        final int[][] committed;       // per row: target-committed tokens (prompt + generated)
-        final int[] pendingToken;      // per row: the beam's last token, not yet in any cache
-        final boolean[] active;        // per row: its prompt's search is still running
+        final int[] pendingToken;      // per beam: its last token, not yet in any cache
+        final int[] targetTail;        // per beam: target node id of the token before it (the beam's last stored)
+        final int[] draftTail;         // per beam: draft node id of the deepest of its tokens the draft has stored
+        final int[][] draftLag;        // per beam: its tokens after draftTail that the draft has not seen
+        final boolean[] active;        // per beam: its prompt's search is still running
+        final int[] verifyBase;        // per prompt: target id of the verification forward's first node
         final float[] logits;          // (vocab) scratch
         final float[] draftLogProbs;   // (draft vocab) scratch
         final float[][][] logProbs;    // (prompts, beams, vocab): processed target log-probs of a step
 
-        Run(List<int[]> prompts, GenerationConfig config, LmState tgt, LmState drf, DecodeStats stats,
+        Run(List<int[]> prompts, GenerationConfig config, TreeState tgt, TreeState drf, DecodeStats stats,
             SpeculationTrace trace) {
             this.prompts = prompts;
             this.config = config;
             this.width = config.beamWidth();
-            this.rows = prompts.size() * width;
+            this.beams = prompts.size() * width;
             this.tgt = tgt;
             this.drf = drf;
             this.stats = stats;
             this.trace = trace;
             this.searches = new BeamSearch[prompts.size()];
-            this.committed = new int[rows][];
-            this.pendingToken = new int[rows];
-            this.active = new boolean[rows];
+            this.pendingToken = new int[beams];
+            this.targetTail = new int[beams];
+            this.draftTail = new int[beams];
+            this.draftLag = new int[beams][];
+            this.active = new boolean[beams];
+            this.verifyBase = new int[prompts.size()];
             int vocab = target.manifest().vocabSize();
             this.logits = new float[vocab];
             this.draftLogProbs = new float[draft.manifest().vocabSize()];
             this.logProbs = new float[prompts.size()][width][vocab];
         }
 
-        /** Prefills both models (one row per prompt, then copied to its beams) and takes the first beam step. */
+        /** Prefills both models (one row per prompt, shared by its beams) and takes the first beam step. */
         void prefill() {
             int n = prompts.size();
             int vocab = logits.length;
             int[] eos = DecodeSupport.eosTokens(config, target.manifest());
             int[][] promptArray = prompts.toArray(new int[0][]);
-            LmState.Logits out = tgt.forward(0, promptArray, null);
-            drf.forward(0, promptArray, null);
+            int[][] chains = new int[n][];
+            for (int i = 0; i < n; i++) {
+                chains[i] = BeamSearchDecoding.chainParents(promptArray[i].length);
+            }
+            LmState.Logits out = tgt.forward(promptArray, chains);
+            drf.forward(promptArray, chains);
             for (int i = 0; i < n; i++) {
                 int len = prompts.get(i).length;
-                tgt.commit(i, GreedyDecoding.range(len));
-                drf.commit(i, GreedyDecoding.range(len));
                 searches[i] = new BeamSearch(len, config, eos);
                 out.copy(i, len - 1, logits);
                 searches[i].processLogits(logits, logProbs[i][0]);
                 for (int b = 1; b < width; b++) {
                     System.arraycopy(logProbs[i][0], 0, logProbs[i][b], 0, vocab);
                 }
-            }
-            int[] sources = new int[rows];
-            for (int r = 0; r < rows; r++) {
-                sources[r] = r / width;
-            }
-            tgt.selectRows(sources);
-            drf.selectRows(sources);
-            for (int i = 0; i < n; i++) {
                 searches[i].step(logProbs[i]);
                 stats.steps++;
                 for (int b = 0; b < width; b++) {
-                    committed[i * width + b] = prompts.get(i);
-                    pendingToken[i * width + b] = searches[i].token(b);
+                    int r = i * width + b;
+                    pendingToken[r] = searches[i].token(b);
+                    targetTail[r] = len - 1;
+                    draftTail[r] = len - 1;
+                    draftLag[r] = new int[0];
                 }
             }
         }
 
         boolean anyActive() {
             boolean any = false;
-            for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < beams; r++) {
                 active[r] = !searches[r / width].isDone();
                 any |= active[r];
             }
@@ -181,59 +195,39 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         }
 
         /**
-         * Builds every row's tree by running the draft's own beam search for {@code k} levels, per prompt: at
+         * Builds every beam's tree by running the draft's own beam search for {@code depth} levels, per prompt: at
          * each level the candidates are the children of all frontier nodes of the prompt's beams, scored like
          * the target will score them (the beam's running score plus the draft's cumulative log-prob), and the
-         * best non-EOS ones become the next level ({@code treeBranching * B} at level 1, {@code B} deeper; at most
-         * {@code treeBudget} per row).
-         * With a draft equal to the target this reproduces the target's selections exactly.
+         * best {@code treeBranching * B} non-EOS ones join the trees (at most {@code treeBudget} per beam), the
+         * best {@code B} of them becoming the next level's frontier. With a draft equal to the target this
+         * reproduces the target's selections exactly.
          */
         Tree[] draftTrees(int depth) {
-            Tree[] trees = new Tree[rows];
-            int[][] feed = new int[rows][];
-            for (int r = 0; r < rows; r++) {
+            Tree[] trees = new Tree[beams];
+            for (int r = 0; r < beams; r++) {
                 trees[r] = new Tree();
                 trees[r].add(pendingToken[r], -1, 0, searches[r / width].runningScore(r % width));
-                if (!active[r] || depth == 0) {
-                    feed[r] = new int[0];
-                    continue;
-                }
-                // catch the draft up with the target's committed tokens, then the root
-                int lag = committed[r].length - drf.length(r);
-                feed[r] = new int[lag + 1];
-                System.arraycopy(committed[r], drf.length(r), feed[r], 0, lag);
-                feed[r][lag] = pendingToken[r];
             }
             if (depth == 0) {
                 return trees;   // no drafting this round: the target takes one plain beam step
             }
-            LmState.Logits out = drf.forward(0, feed, null);
-            int[] lastNode = new int[rows];
-            for (int r = 0; r < rows; r++) {
-                if (active[r]) {
-                    drf.commit(r, GreedyDecoding.range(feed[r].length));
-                    lastNode[r] = feed[r].length - 1;
-                }
-            }
-            // per level and prompt: keep the best treeBranching * B candidates (coverage for the target's
-            // choices), expand only the best B of them (the draft's own beams)
+            LmState.Logits out = catchUpDraft(trees);
             int keep = config.treeBranching() * width;
-            int[][] frontier = new int[rows][];
-            for (int r = 0; r < rows; r++) {
+            int[][] frontier = new int[beams][];
+            for (int r = 0; r < beams; r++) {
                 frontier[r] = active[r] ? new int[] {0} : new int[0];
             }
             float[] draftLogits = new float[draftLogProbs.length];
             for (int level = 1; level <= depth; level++) {
-                int[][] next = new int[rows][0];
+                int[][] next = new int[beams][0];
                 boolean anyNew = false;
-                for (int prompt = 0; prompt * width < rows; prompt++) {
+                for (int prompt = 0; prompt < prompts.size(); prompt++) {
                     int[] eos = searches[prompt].eos();
-                    List<double[]> cands = new ArrayList<>();   // {score, row, parentNode, token}
+                    List<double[]> cands = new ArrayList<>();   // {score, beam, parentNode, token}
                     for (int r = prompt * width; r < (prompt + 1) * width; r++) {
                         Tree tree = trees[r];
-                        for (int f = 0; f < frontier[r].length; f++) {
-                            int node = frontier[r][f];
-                            out.copy(r, level == 1 ? lastNode[r] : f, draftLogits);
+                        for (int node : frontier[r]) {
+                            out.copy(prompt, tree.draftNode.get(node), draftLogits);
                             TokenScores.logSoftmax(draftLogits, draftLogProbs);
                             TokenScores.forbid(draftLogProbs, eos);
                             for (int t : topTokens(draftLogProbs, keep)) {
@@ -263,26 +257,75 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 if (!anyNew || level == depth) {
                     break;
                 }
-                // feed the draft's beams of this level through the draft
-                int[][] levelTokens = new int[rows][];
-                int[][] levelParents = new int[rows][];
-                for (int r = 0; r < rows; r++) {
-                    Tree tree = trees[r];
-                    levelTokens[r] = new int[frontier[r].length];
-                    levelParents[r] = new int[frontier[r].length];
-                    for (int c = 0; c < frontier[r].length; c++) {
-                        int node = frontier[r][c];
-                        levelTokens[r][c] = tree.tokens.get(node);
-                        levelParents[r][c] = tree.draftIndex.get(tree.parents.get(node));
-                        tree.draftIndex.set(node, drf.pendingCount(r) + c);
-                    }
-                }
-                out = drf.forward(0, levelTokens, levelParents);
+                out = feedDraftLevel(trees, frontier);
             }
-            for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < beams; r++) {
                 stats.draftProposed += trees[r].size() - 1;
             }
             return trees;
+        }
+
+        /**
+         * Feeds the draft, per prompt row, each active beam's unseen tokens and its pending token (the tree's root)
+         * as chains under the beam's deepest stored node; beams that share those tokens share the nodes.
+         */
+        private LmState.Logits catchUpDraft(Tree[] trees) {
+            int n = prompts.size();
+            int[][] tokens = new int[n][];
+            int[][] parents = new int[n][];
+            for (int prompt = 0; prompt < n; prompt++) {
+                int firstId = drf.nextId(prompt);
+                List<Integer> toks = new ArrayList<>();
+                List<Integer> pars = new ArrayList<>();
+                java.util.Map<Long, Integer> made = new java.util.HashMap<>();   // (parent id, token) -> id
+                for (int r = prompt * width; r < (prompt + 1) * width; r++) {
+                    if (!active[r]) {
+                        continue;
+                    }
+                    int parent = draftTail[r];
+                    int[] chain = DecodeSupport.append(draftLag[r], pendingToken[r]);
+                    for (int token : chain) {
+                        long key = ((long) parent << 32) | token;
+                        Integer id = made.get(key);
+                        if (id == null) {
+                            id = firstId + toks.size();
+                            made.put(key, id);
+                            toks.add(token);
+                            pars.add(parent);
+                        }
+                        parent = id;
+                    }
+                    trees[r].draftId.set(0, parent);
+                    trees[r].draftNode.set(0, parent - firstId);
+                }
+                tokens[prompt] = toks.stream().mapToInt(Integer::intValue).toArray();
+                parents[prompt] = pars.stream().mapToInt(Integer::intValue).toArray();
+            }
+            return drf.forward(tokens, parents);
+        }
+
+        /** Feeds the draft's beams of one level (the frontier nodes) through the draft. */
+        private LmState.Logits feedDraftLevel(Tree[] trees, int[][] frontier) {
+            int n = prompts.size();
+            int[][] tokens = new int[n][];
+            int[][] parents = new int[n][];
+            for (int prompt = 0; prompt < n; prompt++) {
+                int firstId = drf.nextId(prompt);
+                List<Integer> toks = new ArrayList<>();
+                List<Integer> pars = new ArrayList<>();
+                for (int r = prompt * width; r < (prompt + 1) * width; r++) {
+                    Tree tree = trees[r];
+                    for (int node : frontier[r]) {
+                        tree.draftNode.set(node, toks.size());
+                        tree.draftId.set(node, firstId + toks.size());
+                        toks.add(tree.tokens.get(node));
+                        pars.add(tree.draftId.get(tree.parents.get(node)));
+                    }
+                }
+                tokens[prompt] = toks.stream().mapToInt(Integer::intValue).toArray();
+                parents[prompt] = pars.stream().mapToInt(Integer::intValue).toArray();
+            }
+            return drf.forward(tokens, parents);
         }
 
         static int[] topTokens(float[] scores, int count) {
@@ -301,32 +344,46 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             return best;
         }
 
+        /** One target forward over every node of every active beam's tree, a prompt's beams in its row. */
         LmState.Logits verify(Tree[] trees) {
-            int[][] tokens = new int[rows][];
-            int[][] parents = new int[rows][];
-            for (int r = 0; r < rows; r++) {
-                if (!active[r]) {
-                    tokens[r] = new int[0];
-                    parents[r] = new int[0];
-                    continue;
+            int n = prompts.size();
+            int[][] tokens = new int[n][];
+            int[][] parents = new int[n][];
+            for (int prompt = 0; prompt < n; prompt++) {
+                int firstId = tgt.nextId(prompt);
+                verifyBase[prompt] = firstId;
+                int count = 0;
+                for (int r = prompt * width; r < (prompt + 1) * width; r++) {
+                    trees[r].offset = count;
+                    count += active[r] ? trees[r].size() : 0;
                 }
-                Tree tree = trees[r];
-                tokens[r] = tree.tokens.stream().mapToInt(Integer::intValue).toArray();
-                parents[r] = tree.parents.stream().mapToInt(Integer::intValue).toArray();
+                tokens[prompt] = new int[count];
+                parents[prompt] = new int[count];
+                for (int r = prompt * width; r < (prompt + 1) * width; r++) {
+                    if (!active[r]) {
+                        continue;
+                    }
+                    Tree tree = trees[r];
+                    for (int t = 0; t < tree.size(); t++) {
+                        tokens[prompt][tree.offset + t] = tree.tokens.get(t);
+                        int parent = tree.parents.get(t);
+                        parents[prompt][tree.offset + t] = parent < 0 ? targetTail[r] : firstId + tree.offset + parent;
+                    }
+                }
             }
-            return tgt.forward(0, tokens, parents);
+            return tgt.forward(tokens, parents);
         }
 
         /** Replays the target's beam steps from the verified trees of one prompt, then keeps the surviving paths. */
-        void replay(int prompt, Tree[] trees, LmState.Logits out, int depth) {
+        void replay(int prompt, Tree[] trees, LmState.Logits out) {
             BeamSearch search = searches[prompt];
             float[][] logProbs = this.logProbs[prompt];
             int base = prompt * width;
-            int[] srcRow = new int[width];     // per beam: the row (at round start) whose tree it walks
+            int[] srcBeam = new int[width];    // per beam: the beam (at round start) whose tree it walks
             int[] node = new int[width];       // per beam: its current tree node
             List<List<Integer>> paths = new ArrayList<>();
             for (int b = 0; b < width; b++) {
-                srcRow[b] = base + b;
+                srcBeam[b] = base + b;
                 node[b] = 0;
                 paths.add(new ArrayList<>(List.of(0)));
             }
@@ -334,27 +391,27 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             int[] finalToken = new int[width];
             while (true) {
                 for (int b = 0; b < width; b++) {
-                    out.copy(srcRow[b], node[b], logits);
+                    out.copy(prompt, trees[srcBeam[b]].offset + node[b], logits);
                     search.processLogits(logits, logProbs[b]);
                 }
                 search.step(logProbs);
                 stepsThisRound++;
-                int[] nextRow = new int[width];
+                int[] nextBeam = new int[width];
                 int[] nextNode = new int[width];
                 List<List<Integer>> nextPaths = new ArrayList<>();
                 boolean allInTree = !search.isDone();
                 for (int j = 0; j < width; j++) {
                     int p = search.parent(j);
                     int t = search.token(j);
-                    nextRow[j] = srcRow[p];
+                    nextBeam[j] = srcBeam[p];
                     finalToken[j] = t;
                     nextPaths.add(paths.get(p));
-                    int child = trees[srcRow[p]].child(node[p], t);
+                    int child = trees[srcBeam[p]].child(node[p], t);
                     nextNode[j] = child;
                     allInTree &= child >= 0;
                 }
                 if (!allInTree) {
-                    srcRow = nextRow;
+                    srcBeam = nextBeam;
                     paths = nextPaths;
                     break;
                 }
@@ -363,7 +420,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                     extended.add(nextNode[j]);
                     nextPaths.set(j, extended);
                 }
-                srcRow = nextRow;
+                srcBeam = nextBeam;
                 node = nextNode;
                 paths = nextPaths;
             }
@@ -372,9 +429,9 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             if (search.isDone()) {
                 return;
             }
-            keepSurvivors(base, trees, srcRow, paths, finalToken, depth);
+            keepSurvivors(prompt, trees, srcBeam, paths, finalToken);
             if (trace != null) {
-                Tree tree = trees[srcRow[0]];
+                Tree tree = trees[srcBeam[0]];
                 List<Integer> path = paths.get(0);
                 int[] proposed = new int[path.size() - 1];
                 for (int s = 1; s < path.size(); s++) {
@@ -386,50 +443,50 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         }
 
         /**
-         * 4. update caches: row {@code base + j} becomes the row beam j's tree belonged to, with the tree path it
-         * walked committed on the target and, as far as the draft forwarded it, on the draft.
+         * 4. update caches: beam j of the prompt becomes the tree node its path reached — on the target the
+         * path's last node; on the draft the deepest path node the draft was fed, with the path's remaining
+         * tokens as its lag — and every other node of both trees is dropped. Nothing is copied.
          */
-        private void keepSurvivors(int base, Tree[] trees, int[] srcRow, List<List<Integer>> paths, int[] finalToken,
-                                   int depth) {
-            int[] sources = new int[tgt.rows()];
-            for (int r = 0; r < sources.length; r++) {
-                sources[r] = r;
-            }
+        private void keepSurvivors(int prompt, Tree[] trees, int[] srcBeam, List<List<Integer>> paths,
+                                   int[] finalToken) {
+            int base = prompt * width;
             java.util.Set<Long> used = new java.util.HashSet<>();
-            int[][] newCommitted = new int[width][];
+            int[] newTargetTail = new int[width];
+            int[] newDraftTail = new int[width];
+            int[][] newLag = new int[width][];
             for (int j = 0; j < width; j++) {
-                sources[base + j] = srcRow[j];
-                Tree tree = trees[srcRow[j]];
+                int p = srcBeam[j];
+                Tree tree = trees[p];
                 List<Integer> path = paths.get(j);
-                int[] toks = new int[path.size()];
-                for (int s = 0; s < path.size(); s++) {
-                    toks[s] = tree.tokens.get(path.get(s));
-                    if (s > 0) {
-                        used.add(((long) srcRow[j] << 32) | path.get(s));
-                    }
+                for (int s = 1; s < path.size(); s++) {
+                    used.add(((long) p << 32) | path.get(s));
                 }
-                newCommitted[j] = DecodeSupport.concat(committed[srcRow[j]], toks, toks.length);
+                newTargetTail[j] = verifyBase[prompt] + tree.offset + path.get(path.size() - 1);
+                int fed = 0;   // leading path nodes the draft was fed (the root, then its own beams)
+                while (fed < path.size() && tree.draftId.get(path.get(fed)) >= 0) {
+                    fed++;
+                }
+                int[] rest = new int[path.size() - fed];
+                for (int s = fed; s < path.size(); s++) {
+                    rest[s - fed] = tree.tokens.get(path.get(s));
+                }
+                if (fed > 0) {
+                    newDraftTail[j] = tree.draftId.get(path.get(fed - 1));
+                    newLag[j] = rest;
+                } else {
+                    newDraftTail[j] = draftTail[p];
+                    newLag[j] = DecodeSupport.concat(draftLag[p], rest, rest.length);
+                }
             }
             stats.draftAccepted += used.size();
-            tgt.selectRows(sources);
-            drf.selectRows(sources);
             for (int j = 0; j < width; j++) {
-                List<Integer> path = paths.get(j);
-                Tree tree = trees[srcRow[j]];
-                int[] targetPath = path.stream().mapToInt(Integer::intValue).toArray();
-                tgt.commit(base + j, targetPath);
-                int draftNodes = 0;   // leading path nodes the draft was fed (its own beams)
-                while (draftNodes + 1 < path.size() && tree.draftIndex.get(path.get(draftNodes + 1)) >= 0) {
-                    draftNodes++;
-                }
-                int[] draftPath = new int[draftNodes];
-                for (int s = 0; s < draftNodes; s++) {
-                    draftPath[s] = tree.draftIndex.get(path.get(s + 1));
-                }
-                drf.commit(base + j, draftPath);
-                committed[base + j] = newCommitted[j];
+                targetTail[base + j] = newTargetTail[j];
+                draftTail[base + j] = newDraftTail[j];
+                draftLag[base + j] = newLag[j];
                 pendingToken[base + j] = finalToken[j];
             }
+            tgt.retain(prompt, newTargetTail);
+            drf.retain(prompt, newDraftTail);
         }
     }
 }

@@ -178,6 +178,11 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         return new OnnxLmState(this, rows, capacity, timer);
     }
 
+    @Override
+    public TreeState newTreeState(int rows, int capacity, int maxCapacity, OrtTimer timer) {
+        return new OnnxTreeState(this, rows, capacity, maxCapacity, timer);
+    }
+
     public ModelManifest manifest() {
         return manifest;
     }
@@ -215,6 +220,16 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
     public interface OrtTimer {
         void ortNanos(long nanos, int tokensFed);
 
+        /** Bytes of KV cache written or moved by the engine (new entries stored after a forward included). */
         void kvBytes(long bytes);
+
+        /** Bytes of KV cache moved after they were stored (rows reordered, paths gathered, compaction, growth). */
+        default void kvBytesMoved(long bytes) {
+            kvBytes(bytes);
+        }
+
+        /** Positions a forward computed that are no tree node (rows padded to the longest row of the call). */
+        default void paddedPositions(long positions) {
+        }
     }
 }

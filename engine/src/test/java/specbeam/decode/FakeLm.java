@@ -4,6 +4,7 @@ import specbeam.model.LanguageModel;
 import specbeam.model.LmState;
 import specbeam.model.ModelManifest;
 import specbeam.model.OnnxCausalLm;
+import specbeam.model.TreeState;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,6 +79,162 @@ final class FakeLm implements LanguageModel {
     @Override
     public LmState newState(int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
         return new State(rows, capacity, timer);
+    }
+
+    @Override
+    public TreeState newTreeState(int rows, int capacity, int maxCapacity, OnnxCausalLm.OrtTimer timer) {
+        return new Tree(rows, maxCapacity, timer);
+    }
+
+    /** Fixed logits per root path; dropped nodes are forgotten at once (their slots count as free). */
+    private final class Tree implements TreeState {
+        private final int rows;
+        private final int maxCapacity;
+        private final OnnxCausalLm.OrtTimer timer;
+        private final List<List<Integer>> tokens = new ArrayList<>();    // per row, per id
+        private final List<List<Integer>> parents = new ArrayList<>();   // per row, per id: parent id or -1
+        private final List<List<Boolean>> alive = new ArrayList<>();     // per row, per id
+        private final int[] live;
+
+        Tree(int rows, int maxCapacity, OnnxCausalLm.OrtTimer timer) {
+            this.rows = rows;
+            this.maxCapacity = maxCapacity;
+            this.timer = timer;
+            this.live = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                tokens.add(new ArrayList<>());
+                parents.add(new ArrayList<>());
+                alive.add(new ArrayList<>());
+            }
+        }
+
+        @Override
+        public ModelManifest manifest() {
+            return manifest;
+        }
+
+        @Override
+        public int rows() {
+            return rows;
+        }
+
+        @Override
+        public int capacity() {
+            return maxCapacity;
+        }
+
+        @Override
+        public int maxCapacity() {
+            return maxCapacity;
+        }
+
+        @Override
+        public int nextId(int row) {
+            return tokens.get(row).size();
+        }
+
+        @Override
+        public int liveSlots(int row) {
+            return live[row];
+        }
+
+        @Override
+        public int usedSlots(int row) {
+            return live[row];
+        }
+
+        @Override
+        public int depth(int row, int id) {
+            check(row, id);
+            int d = 0;
+            for (int a = parents.get(row).get(id); a >= 0; a = parents.get(row).get(a)) {
+                d++;
+            }
+            return d;
+        }
+
+        private void check(int row, int id) {
+            if (id < 0 || id >= tokens.get(row).size() || !alive.get(row).get(id)) {
+                throw new IllegalArgumentException("node " + id + " of row " + row + " is not a retained node");
+            }
+        }
+
+        @Override
+        public LmState.Logits forward(int[][] newTokens, int[][] newParents) {
+            int q = 1;
+            int fed = 0;
+            for (int[] t : newTokens) {
+                q = Math.max(q, t.length);
+                fed += t.length;
+            }
+            float[][][] out = new float[rows][q][];
+            for (int r = 0; r < rows; r++) {
+                if (live[r] + newTokens[r].length > maxCapacity) {
+                    throw new IllegalStateException("the token tree needs " + (live[r] + newTokens[r].length)
+                            + " cache slots in one row, over its limit of " + maxCapacity + " slots");
+                }
+                int firstId = tokens.get(r).size();
+                for (int j = 0; j < newTokens[r].length; j++) {
+                    int parent = newParents[r][j];
+                    if (parent >= firstId + j) {
+                        throw new IllegalArgumentException("parent after child");
+                    }
+                    if (parent >= 0 && parent < firstId) {
+                        check(r, parent);
+                    }
+                    tokens.get(r).add(newTokens[r][j]);
+                    parents.get(r).add(parent);
+                    alive.get(r).add(true);
+                    live[r]++;
+                    List<Integer> path = new ArrayList<>();
+                    for (int a = firstId + j; a >= 0; a = parents.get(r).get(a)) {
+                        path.add(0, tokens.get(r).get(a));
+                    }
+                    int[] ctx = path.stream().mapToInt(Integer::intValue).toArray();
+                    out[r][j] = logits(ctx, ctx.length);
+                }
+            }
+            timer.ortNanos(1, fed);
+            timer.paddedPositions((long) rows * q - fed);
+            return new LmState.Logits() {
+                @Override
+                public int vocab() {
+                    return manifest.vocabSize();
+                }
+
+                @Override
+                public float get(int row, int node, int token) {
+                    return out[row][node][token];
+                }
+
+                @Override
+                public void copy(int row, int node, float[] dst) {
+                    System.arraycopy(out[row][node], 0, dst, 0, dst.length);
+                }
+            };
+        }
+
+        @Override
+        public void retain(int row, int[] ids) {
+            List<Boolean> flags = alive.get(row);
+            boolean[] keep = new boolean[flags.size()];
+            int count = 0;
+            for (int id : ids) {
+                check(row, id);
+                for (int a = id; a >= 0 && !keep[a]; a = parents.get(row).get(a)) {
+                    keep[a] = true;
+                    count++;
+                }
+            }
+            for (int i = 0; i < keep.length; i++) {
+                flags.set(i, keep[i]);
+            }
+            live[row] = count;
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     private final class State implements LmState {

@@ -1,0 +1,316 @@
+package specbeam.model;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the ONNX Runtime decoding states share: a KV cache of {@code rows} rows of {@link #capacity} slots in
+ * direct, native-order buffers handed to ONNX Runtime as the {@code past} inputs without a copy; the scratch
+ * inputs of a forward (ids, positions, additive mask); the pinned outputs (logits and the new tokens'
+ * keys/values); and the tensors over those buffers, created once per call shape. Subclasses decide which
+ * slot each node sees (the mask) and where its keys/values go.
+ */
+abstract class OnnxCacheState implements AutoCloseable {
+    final OnnxCausalLm model;
+    final ModelManifest m;
+    final OnnxCausalLm.OrtTimer timer;
+    final int rows;
+    final int kvHeads;
+    final int headDim;
+    final int vocab;
+    final int layers;
+    final float maskMin;
+
+    int capacity;                        // slots per row the buffers below hold
+    FloatBuffer[] keys;                  // per layer: (rows, kv_heads, capacity, head_dim)
+    FloatBuffer[] values;                // per layer: (rows, kv_heads, capacity, head_dim)
+    private OnnxTensor[] pastKeyTensors; // per layer: views of keys for all rows
+    private OnnxTensor[] pastValueTensors;
+
+    int maxQ;                            // q the scratch buffers below are sized for
+    LongBuffer inputIds;                 // (rows, maxQ)
+    LongBuffer positionIds;              // (rows, maxQ)
+    FloatBuffer mask;                    // (rows, 1, maxQ, capacity + maxQ)
+    FloatBuffer logits;                  // (rows, maxQ, vocab)
+    FloatBuffer[] presentKeys;           // per layer: (rows, kv_heads, maxQ, head_dim)
+    FloatBuffer[] presentValues;         // per layer: (rows, kv_heads, maxQ, head_dim)
+    float[] hiddenRow;                   // (capacity + maxQ) of mask_min
+    float[] zeros;                       // (capacity) of 0
+    private boolean closed;
+    private final Map<Long, Bindings> bindings = new HashMap<>();   // per (firstRow, rows, q): tensor views
+
+    OnnxCacheState(OnnxCausalLm model, int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
+        this.model = model;
+        this.m = model.manifest();
+        this.timer = timer;
+        this.rows = rows;
+        this.kvHeads = m.numKvHeads();
+        this.headDim = m.headDim();
+        this.vocab = m.vocabSize();
+        this.layers = m.numLayers();
+        this.maskMin = (float) m.maskMin();
+        allocateCache(capacity);
+        ensureQ(8);
+    }
+
+    static FloatBuffer floats(long count) {
+        if (count > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("buffer of " + count + " floats is too large; use fewer rows or a shorter generation");
+        }
+        return ByteBuffer.allocateDirect((int) count * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    private static LongBuffer longs(int count) {
+        return ByteBuffer.allocateDirect(count * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+    }
+
+    /** Wraps a direct buffer as a tensor without copying it. */
+    private OnnxTensor wrap(FloatBuffer buffer, long[] shape) throws OrtException {
+        OnnxTensor t = OnnxTensor.createTensor(model.env(), buffer, shape);
+        if (t.ownsBuffer()) {
+            t.close();
+            throw new IllegalStateException("ONNX Runtime copied a direct buffer; zero-copy input is broken");
+        }
+        return t;
+    }
+
+    /** (Re)allocates the cache at {@code newCapacity} slots per row, keeping slots {@code 0 .. keep[row]-1}. */
+    final void allocateCache(int newCapacity, int... keep) {
+        FloatBuffer[] oldKeys = keys;
+        FloatBuffer[] oldValues = values;
+        int oldCapacity = capacity;
+        closeCacheTensors();
+        capacity = newCapacity;
+        keys = new FloatBuffer[layers];
+        values = new FloatBuffer[layers];
+        pastKeyTensors = new OnnxTensor[layers];
+        pastValueTensors = new OnnxTensor[layers];
+        long[] shape = {rows, kvHeads, capacity, headDim};
+        try {
+            for (int l = 0; l < layers; l++) {
+                keys[l] = floats((long) rows * kvHeads * capacity * headDim);
+                values[l] = floats((long) rows * kvHeads * capacity * headDim);
+                pastKeyTensors[l] = wrap(keys[l], shape);
+                pastValueTensors[l] = wrap(values[l], shape);
+            }
+        } catch (OrtException e) {
+            close();
+            throw new IllegalStateException("cannot wrap the KV cache for ONNX Runtime", e);
+        }
+        long floatsMoved = 0;
+        for (int r = 0; r < keep.length && oldKeys != null; r++) {
+            for (int l = 0; l < layers; l++) {
+                for (int h = 0; h < kvHeads; h++) {
+                    int src = (r * kvHeads + h) * oldCapacity * headDim;
+                    int dst = (r * kvHeads + h) * capacity * headDim;
+                    keys[l].put(dst, oldKeys[l], src, keep[r] * headDim);
+                    values[l].put(dst, oldValues[l], src, keep[r] * headDim);
+                }
+            }
+            floatsMoved += 2L * layers * kvHeads * keep[r] * headDim;
+        }
+        timer.kvBytesMoved(floatsMoved * 4);
+        zeros = new float[capacity];
+        int q = maxQ;
+        maxQ = 0;
+        if (q > 0) {
+            ensureQ(q);
+        }
+    }
+
+    final void ensureQ(int q) {
+        if (q <= maxQ) {
+            return;
+        }
+        int newQ = Math.max(q, maxQ * 2);
+        if ((long) rows * newQ * (capacity + newQ) > Integer.MAX_VALUE / 4) {
+            newQ = q;
+        }
+        maxQ = newQ;
+        closeBindings();
+        inputIds = longs(rows * maxQ);
+        positionIds = longs(rows * maxQ);
+        mask = floats((long) rows * maxQ * (capacity + maxQ));
+        logits = floats((long) rows * maxQ * vocab);
+        presentKeys = new FloatBuffer[layers];
+        presentValues = new FloatBuffer[layers];
+        for (int l = 0; l < layers; l++) {
+            presentKeys[l] = floats((long) rows * kvHeads * maxQ * headDim);
+            presentValues[l] = floats((long) rows * kvHeads * maxQ * headDim);
+        }
+        hiddenRow = new float[capacity + maxQ];
+        Arrays.fill(hiddenRow, maskMin);
+    }
+
+    /**
+     * Runs the session over rows {@code firstRow .. firstRow + n - 1}, {@code q} positions each, with inputs
+     * already filled; {@code fed} real tokens (the rest padding) are reported to the timer.
+     */
+    final LmState.Logits run(int firstRow, int n, int q, int fed) {
+        Bindings b = bindings(firstRow, n, q);
+        long start = System.nanoTime();
+        try (OrtSession.Result ignored = model.session().run(b.inputs, Collections.emptySet(), b.pinned)) {
+            timer.ortNanos(System.nanoTime() - start, fed);
+            timer.paddedPositions((long) n * q - fed);
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed on a forward of " + n + "x" + q + " tokens: " + e.getMessage(), e);
+        }
+        return new View(firstRow, q);
+    }
+
+    /** Copies node {@code node} of a forward's present keys/values (row {@code i} of the call) into a cache slot. */
+    final void storePresent(int i, int node, int q, int row, int slot, int count) {
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < kvHeads; h++) {
+                int src = ((i * kvHeads + h) * q + node) * headDim;
+                int dst = ((row * kvHeads + h) * capacity + slot) * headDim;
+                keys[l].put(dst, presentKeys[l], src, count * headDim);
+                values[l].put(dst, presentValues[l], src, count * headDim);
+            }
+        }
+    }
+
+    /** Copies {@code count} slots of a row from {@code from} to {@code to} (within the cache). */
+    final void moveSlots(int row, int from, int to, int count) {
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < kvHeads; h++) {
+                int base = (row * kvHeads + h) * capacity;
+                keys[l].put((base + to) * headDim, keys[l], (base + from) * headDim, count * headDim);
+                values[l].put((base + to) * headDim, values[l], (base + from) * headDim, count * headDim);
+            }
+        }
+    }
+
+    /** Bytes of keys and values of {@code slots} cache slots. */
+    final long slotBytes(long slots) {
+        return 2L * layers * kvHeads * slots * headDim * 4;
+    }
+
+    /** Input and pinned-output tensors viewing this state's buffers for one call shape. */
+    private static final class Bindings {
+        final Map<String, OnnxTensor> inputs = new HashMap<>();
+        final Map<String, OnnxValue> pinned = new HashMap<>();
+        final List<OnnxTensor> owned = new ArrayList<>();
+
+        OnnxTensor own(OnnxTensor t) {
+            owned.add(t);
+            return t;
+        }
+
+        void close() {
+            owned.forEach(OnnxTensor::close);
+        }
+    }
+
+    /** The tensors for a call shape, created once and reused (they view the same native buffers). */
+    private Bindings bindings(int firstRow, int n, int q) {
+        long key = ((long) firstRow << 40) | ((long) n << 20) | q;
+        Bindings cached = bindings.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        Bindings b = new Bindings();
+        try {
+            b.inputs.put(m.inputs().get("input_ids"), b.own(OnnxTensor.createTensor(model.env(), inputIds.slice(0, n * q), new long[] {n, q})));
+            b.inputs.put(m.inputs().get("position_ids"), b.own(OnnxTensor.createTensor(model.env(), positionIds.slice(0, n * q), new long[] {n, q})));
+            b.inputs.put(m.inputs().get("attention_mask"), b.own(wrap(mask.slice(0, n * q * (capacity + q)), new long[] {n, 1, q, capacity + q})));
+            boolean allRows = firstRow == 0 && n == rows;
+            int rowFloats = kvHeads * capacity * headDim;
+            long[] pastShape = {n, kvHeads, capacity, headDim};
+            for (int l = 0; l < layers; l++) {
+                b.inputs.put(m.inputName("past_key", l), allRows ? pastKeyTensors[l]
+                        : b.own(wrap(keys[l].slice(firstRow * rowFloats, n * rowFloats), pastShape)));
+                b.inputs.put(m.inputName("past_value", l), allRows ? pastValueTensors[l]
+                        : b.own(wrap(values[l].slice(firstRow * rowFloats, n * rowFloats), pastShape)));
+            }
+            b.pinned.put(m.outputs().get("logits"), b.own(wrap(logits.slice(0, n * q * vocab), new long[] {n, q, vocab})));
+            long[] presentShape = {n, kvHeads, q, headDim};
+            int presentFloats = n * kvHeads * q * headDim;
+            for (int l = 0; l < layers; l++) {
+                b.pinned.put(m.outputName("present_key", l), b.own(wrap(presentKeys[l].slice(0, presentFloats), presentShape)));
+                b.pinned.put(m.outputName("present_value", l), b.own(wrap(presentValues[l].slice(0, presentFloats), presentShape)));
+            }
+        } catch (OrtException e) {
+            b.close();
+            throw new IllegalStateException("cannot create ONNX Runtime tensors over the state's buffers", e);
+        }
+        bindings.put(key, b);
+        return b;
+    }
+
+    private void closeBindings() {
+        bindings.values().forEach(Bindings::close);
+        bindings.clear();
+    }
+
+    private void closeCacheTensors() {
+        closeBindings();
+        for (int l = 0; pastKeyTensors != null && l < layers; l++) {
+            if (pastKeyTensors[l] != null) {
+                pastKeyTensors[l].close();
+            }
+            if (pastValueTensors[l] != null) {
+                pastValueTensors[l].close();
+            }
+        }
+    }
+
+    public ModelManifest manifest() {
+        return m;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closeCacheTensors();
+    }
+
+    /** Logits of one forward, read in place from the pinned output buffer. */
+    private final class View implements LmState.Logits {
+        private final int firstRow;
+        private final int q;
+
+        View(int firstRow, int q) {
+            this.firstRow = firstRow;
+            this.q = q;
+        }
+
+        @Override
+        public int vocab() {
+            return vocab;
+        }
+
+        @Override
+        public float get(int row, int node, int token) {
+            return logits.get(((row - firstRow) * q + node) * vocab + token);
+        }
+
+        @Override
+        public void copy(int row, int node, float[] dst) {
+            logits.get(((row - firstRow) * q + node) * vocab, dst, 0, vocab);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package specbeam.model;
+
+/**
+ * The decoding state of one model for the beam modes: <b>one cache row per prompt holding a token tree</b> —
+ * the prompt once, then every beam's tokens as branches, and a round's draft or verification tree below them.
+ * A forward feeds exactly the new nodes of each row; a node sees its ancestors only (tree mask) and sits at
+ * position = its depth. Choosing new beams moves no KV bytes: a beam is just a node whose root path is the
+ * beam's sequence, and {@link #retain} says which nodes are still wanted. Slots of dropped nodes are reused by
+ * compaction, in place, when a row runs out of room (live slots keep their order, so the prompt stays a
+ * contiguous prefix); only if that frees too little does the cache grow, up to a hard limit.
+ *
+ * <p>Nodes are named by ids that stay valid while the node is retained: in a call to {@link #forward}, node
+ * {@code j} of row {@code r} gets id {@code nextId(r) + j} (as read before the call).
+ */
+public interface TreeState extends AutoCloseable {
+
+    ModelManifest manifest();
+
+    /** Rows (prompts). */
+    int rows();
+
+    /** Cache slots per row at present. */
+    int capacity();
+
+    /** The most slots per row the cache may grow to. */
+    int maxCapacity();
+
+    /** The id the next new node of the row gets. */
+    int nextId(int row);
+
+    /** Slots of the row that hold retained nodes. */
+    int liveSlots(int row);
+
+    /** Slots of the row in use: retained nodes plus dropped ones not compacted away yet. */
+    int usedSlots(int row);
+
+    /** Depth of a node below the row's root (its position id). */
+    int depth(int row, int id);
+
+    /**
+     * Runs the model once over every row.
+     *
+     * @param tokens  per row, the new nodes' tokens (an empty array leaves the row idle)
+     * @param parents per row, each node's parent id: a retained node of the row, a node of this call given
+     *                earlier, or -1 for a root (the first token of a prompt)
+     * @return logits per row and node of this call (node {@code j} counts from 0 in each row), valid until the
+     *         next forward
+     */
+    LmState.Logits forward(int[][] tokens, int[][] parents);
+
+    /**
+     * Keeps the given nodes and their ancestors; every other node of the row is dropped (its id becomes invalid
+     * and its slot free for reuse).
+     */
+    void retain(int row, int[] ids);
+
+    @Override
+    void close();
+}
