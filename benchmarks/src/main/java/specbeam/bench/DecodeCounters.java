@@ -33,12 +33,14 @@ public class DecodeCounters {
     public long draftOrtNanos;
     public long wallNanos;
     public long kvBytesCopied;
+    public long kvBytesMoved;
+    public long paddedPositions;
 
     @Setup(Level.Iteration)
     public void reset() {
         ops = calls = tokens = steps = rounds = roundSteps = 0;
         targetForwards = draftForwards = draftProposed = draftAccepted = 0;
-        targetOrtNanos = draftOrtNanos = wallNanos = kvBytesCopied = 0;
+        targetOrtNanos = draftOrtNanos = wallNanos = kvBytesCopied = kvBytesMoved = paddedPositions = 0;
     }
 
     /** Adds one generate call's statistics (a few additions: cheap enough for the timed path). */
@@ -58,5 +60,7 @@ public class DecodeCounters {
         draftOrtNanos += s.draftOrtNanos;
         wallNanos += s.wallNanos;
         kvBytesCopied += s.kvBytesCopied;
+        kvBytesMoved += s.kvBytesMoved;
+        paddedPositions += s.paddedPositions;
     }
 }

@@ -44,6 +44,10 @@ public record ResultRow(
         Double targetMsPerForward,
         Double draftMsPerForward,
         Double kvBytesPerToken,
+        /* the part of kv_bytes_per_token moved after being stored (beam reorders, compaction) */
+        Double kvBytesMovedPerToken,
+        /* positions per forward (target and draft) that were no tree node: 0 at batch 1 */
+        Double paddedPositionsPerForward,
         /* label of the target-only point this one is compared with */
         String baseline,
         Double speedupVsBaseline,

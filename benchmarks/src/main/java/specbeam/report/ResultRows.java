@@ -66,6 +66,7 @@ public final class ResultRows {
                 num(latency.sd()), num(latency.relError()), num(c.stepsPerTargetForward()),
                 num(c.draftForwardsPerTargetForward()), num(c.proposedPerRound()), num(c.ortShare()),
                 num(c.targetMsPerForward()), num(c.draftMsPerForward()), num(c.kvBytesPerToken()),
+                num(c.kvBytesMovedPerToken()), num(c.paddedPositionsPerForward()),
                 speculative ? p.baseline().label() : null, num(speedup), num(speedupRelError), num(modelAlpha),
                 num(modelSteps), num(modelSpeedup),
                 q == null ? null : num(q.identicalShare()), q == null ? null : num(q.certifiedTieShare()),

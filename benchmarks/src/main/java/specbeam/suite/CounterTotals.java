@@ -19,18 +19,21 @@ import java.util.Map;
  * @param targetOrtNanos time inside ONNX Runtime running the target
  * @param draftOrtNanos  time inside ONNX Runtime running the draft
  * @param wallNanos      wall time of the generate calls as the engine measured it
- * @param kvBytesCopied  KV-cache bytes the engine moved
+ * @param kvBytesCopied  KV-cache bytes the engine wrote or moved
+ * @param kvBytesMoved   the part of those moved after being stored (beam reorders, path gathers, compaction)
+ * @param paddedPositions positions forwards computed that were no tree node (batch rows padded to the longest)
  */
 public record CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
                             long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
-                            long targetOrtNanos, long draftOrtNanos, long wallNanos, long kvBytesCopied) {
+                            long targetOrtNanos, long draftOrtNanos, long wallNanos, long kvBytesCopied,
+                            long kvBytesMoved, long paddedPositions) {
 
     /** Builds the totals from counter name to value; a missing name counts as 0. */
     public static CounterTotals fromMap(Map<String, ? extends Number> v) {
         return new CounterTotals(get(v, "ops"), get(v, "calls"), get(v, "tokens"), get(v, "steps"), get(v, "rounds"),
                 get(v, "roundSteps"), get(v, "targetForwards"), get(v, "draftForwards"), get(v, "draftProposed"),
                 get(v, "draftAccepted"), get(v, "targetOrtNanos"), get(v, "draftOrtNanos"), get(v, "wallNanos"),
-                get(v, "kvBytesCopied"));
+                get(v, "kvBytesCopied"), get(v, "kvBytesMoved"), get(v, "paddedPositions"));
     }
 
     private static long get(Map<String, ? extends Number> v, String name) {
@@ -80,6 +83,15 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
 
     public double kvBytesPerToken() {
         return ratio(kvBytesCopied, tokens);
+    }
+
+    public double kvBytesMovedPerToken() {
+        return ratio(kvBytesMoved, tokens);
+    }
+
+    /** Padded (non-node) positions per forward, target and draft together. */
+    public double paddedPositionsPerForward() {
+        return ratio(paddedPositions, targetForwards + draftForwards);
     }
 
     /** Generate calls per benchmark operation. */

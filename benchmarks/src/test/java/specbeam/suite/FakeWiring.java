@@ -45,7 +45,7 @@ final class FakeWiring implements Wiring {
             boolean spec = point.mode().isSpeculative();
             CounterTotals c = new CounterTotals(10, 30, 1920, 1920, spec ? 640 : 1890, 1920, spec ? 670 : 1920,
                     spec ? 2560 : 0, spec ? 2560 : 0, spec ? 1280 : 0, spec ? 2_000_000_000L : 2_700_000_000L,
-                    spec ? 200_000_000L : 0, 3_000_000_000L, 1 << 20);
+                    spec ? 200_000_000L : 0, 3_000_000_000L, 1 << 20, 1 << 10, 0);
             return new Measurement(point, new double[] {ms * 0.99, ms, ms * 1.01}, c, 30 * ms / 1000, Double.NaN);
         };
     }

@@ -284,6 +284,8 @@ public final class SpecbeamCli {
         stats.put("ort_ms", (st.targetOrtNanos + st.draftOrtNanos) / 1e6);
         stats.put("ort_share", st.ortShare());
         stats.put("kv_bytes_copied", st.kvBytesCopied);
+        stats.put("kv_bytes_moved", st.kvBytesMoved);
+        stats.put("padded_positions", st.paddedPositions);
         stats.put("provider", engine.providerUsed().id());
         return root.toString();
     }

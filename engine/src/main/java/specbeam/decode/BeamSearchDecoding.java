@@ -19,9 +19,13 @@ public final class BeamSearchDecoding implements DecodingStrategy {
         this.target = target;
     }
 
-    /** Cache slots a prompt's tree starts with: one beam's worth plus room for the beams to diverge. */
+    /**
+     * Cache slots a prompt's tree starts with: one beam's worth, a round's nodes twice, and a few tokens per beam
+     * for the beams to diverge. Every forward attends over all slots, so the tree starts tight and grows if the
+     * beams diverge further (copying its used slots once per growth).
+     */
     static int initialTreeSlots(int longestPrompt, GenerationConfig config, int nodesPerForward) {
-        return longestPrompt + config.maxNewTokens() + 2 * nodesPerForward + 8;
+        return longestPrompt + config.maxNewTokens() + 2 * nodesPerForward + 4 * config.beamWidth() + 8;
     }
 
     /** The most slots a prompt's tree can need: every beam diverging at the prompt, plus one forward's nodes. */

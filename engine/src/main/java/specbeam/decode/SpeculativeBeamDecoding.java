@@ -2,6 +2,7 @@ package specbeam.decode;
 
 import specbeam.model.LanguageModel;
 import specbeam.model.LmState;
+import specbeam.model.OnnxCausalLm;
 import specbeam.model.TreeState;
 
 import java.util.ArrayList;
@@ -28,7 +29,10 @@ import java.util.List;
 public final class SpeculativeBeamDecoding implements DecodingStrategy {
     private final LanguageModel target;
     private final LanguageModel draft;
-    private final AdaptiveDepth.Registry adaptiveDepths = new AdaptiveDepth.Registry();
+    private final TreePolicy.Registry policies = new TreePolicy.Registry();
+    private final ForwardCosts targetCosts = new ForwardCosts(COST_CURVE_SIZE);   // learnt from every forward
+    private final ForwardCosts draftCosts = new ForwardCosts(COST_CURVE_SIZE);
+    private static final int COST_CURVE_SIZE = 1024;
 
     public SpeculativeBeamDecoding(LanguageModel target, LanguageModel draft) {
         this.target = target;
@@ -43,6 +47,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         final List<Double> cumulative = new ArrayList<>();
         final List<Integer> draftId = new ArrayList<>();     // node id in the draft's tree state, -1 if not fed
         final List<Integer> draftNode = new ArrayList<>();   // its node index in the draft forward that fed it
+        final List<Integer> ranks = new ArrayList<>();       // its order among the prompt's candidates of its level
         int offset;                                          // index of node 0 in the verification forward's row
 
         int add(int token, int parent, int level, double cum) {
@@ -52,6 +57,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             cumulative.add(cum);
             draftId.add(-1);
             draftNode.add(-1);
+            ranks.add(0);
             return tokens.size() - 1;
         }
 
@@ -79,30 +85,99 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         int perForward = width * (Math.max(1 + config.k() * config.treeBranching(), config.k() + 2));
         DecodeStats stats = new DecodeStats();
         int n = prompts.size();
-        AdaptiveDepth adaptive = config.adaptive() ? adaptiveDepths.forConfig(config, n) : null;
+        TreePolicy policy = config.adaptive() ? policies.forConfig(config, n) : null;
+        if (policy != null && (targetCosts.isEmpty() || draftCosts.isEmpty())) {
+            calibrate(longest);
+        }
         int slots = BeamSearchDecoding.initialTreeSlots(longest, config, perForward);
         int maxSlots = BeamSearchDecoding.maxTreeSlots(longest, config, perForward);
-        try (TreeState tgt = target.newTreeState(n, slots, maxSlots, DecodeSupport.targetTimer(stats));
-             TreeState drf = draft.newTreeState(n, slots, maxSlots, DecodeSupport.draftTimer(stats))) {
-            Run run = new Run(prompts, config, tgt, drf, stats, trace);
+        try (TreeState tgt = target.newTreeState(n, slots, maxSlots, learning(DecodeSupport.targetTimer(stats), targetCosts));
+             TreeState drf = draft.newTreeState(n, slots, maxSlots, learning(DecodeSupport.draftTimer(stats), draftCosts))) {
+            Run run = new Run(prompts, config, tgt, drf, stats, trace, policy);
             run.prefill();
             stats.prefillNanos = System.nanoTime() - start;
             while (run.anyActive()) {
-                int depth = adaptive != null ? adaptive.next() : config.k();
+                TreePolicy.Shape shape = policy != null ? policy.next(targetCosts, draftCosts)
+                        : new TreePolicy.Shape(config.k(), config.treeBranching() * width);
+                long roundStart = System.nanoTime();
                 long ortBefore = stats.targetOrtNanos + stats.draftOrtNanos;
-                long stepsBefore = stats.steps;
-                Tree[] trees = run.draftTrees(depth);                       // 1. draft
+                Tree[] trees = run.draftTrees(shape);                       // 1. draft
                 LmState.Logits verified = run.verify(trees);                // 2. verify
                 for (int i = 0; i < n; i++) {
                     if (!run.searches[i].isDone()) {
-                        run.replay(i, trees, verified);                     // 3. replay, 4. update caches
+                        run.replay(i, trees, verified, shape);              // 3. replay, 4. update caches
                     }
                 }
-                if (adaptive != null) {
-                    adaptive.observe(stats.targetOrtNanos + stats.draftOrtNanos - ortBefore, stats.steps - stepsBefore);
+                if (policy != null) {
+                    long ort = stats.targetOrtNanos + stats.draftOrtNanos - ortBefore;
+                    policy.observeRound(shape.depth(), System.nanoTime() - roundStart - ort, run.catchUpNodes);
                 }
             }
             return BeamSearchDecoding.results(run.searches, prompts, config, stats, start);
+        }
+    }
+
+    /** A timer that also teaches a forward-cost curve. */
+    private static OnnxCausalLm.OrtTimer learning(OnnxCausalLm.OrtTimer stats, ForwardCosts costs) {
+        return new OnnxCausalLm.OrtTimer() {
+            @Override
+            public void ortNanos(long nanos, int tokensFed) {
+                stats.ortNanos(nanos, tokensFed);
+            }
+
+            @Override
+            public void kvBytes(long bytes) {
+                stats.kvBytes(bytes);
+            }
+
+            @Override
+            public void kvBytesMoved(long bytes) {
+                stats.kvBytesMoved(bytes);
+            }
+
+            @Override
+            public void forward(long nanos, int fed, long padded) {
+                stats.forward(nanos, fed, padded);
+                costs.observe(fed + padded, nanos);
+            }
+        };
+    }
+
+    /**
+     * A short calibration of both forward-cost curves before the first hardware-aware round: forwards of
+     * 1 .. 32 nodes below a prompt-sized chain, on throw-away states. Every later forward refines the curves.
+     */
+    private void calibrate(int promptLength) {
+        OnnxCausalLm.OrtTimer none = new OnnxCausalLm.OrtTimer() {
+            @Override
+            public void ortNanos(long nanos, int tokensFed) {
+            }
+
+            @Override
+            public void kvBytes(long bytes) {
+            }
+        };
+        int[] sizes = {1, 2, 4, 8, 12, 16, 24, 32};
+        for (int pass = 0; pass < 2; pass++) {   // the first pass warms ONNX Runtime up and is forgotten
+            for (LanguageModel model : new LanguageModel[] {target, draft}) {
+                ForwardCosts costs = model == target ? targetCosts : draftCosts;
+                ForwardCosts warmUp = new ForwardCosts(COST_CURVE_SIZE);
+                try (TreeState state = model.newTreeState(1, promptLength + 40, promptLength + 40,
+                        learning(none, pass == 0 ? warmUp : costs))) {
+                    int[] chain = new int[Math.max(1, promptLength)];
+                    java.util.Arrays.fill(chain, model.manifest().fillerTokenId());
+                    state.forward(new int[][] {chain}, new int[][] {BeamSearchDecoding.chainParents(chain.length)});
+                    int last = chain.length - 1;
+                    for (int size : sizes) {
+                        int[] tokens = new int[size];
+                        int[] parents = new int[size];
+                        java.util.Arrays.fill(tokens, model.manifest().fillerTokenId());
+                        java.util.Arrays.fill(parents, last);
+                        state.forward(new int[][] {tokens}, new int[][] {parents});
+                        state.retain(0, new int[] {last});
+                    }
+                }
+            }
         }
     }
 
@@ -129,9 +204,12 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         final float[] logits;          // (vocab) scratch
         final float[] draftLogProbs;   // (draft vocab) scratch
         final float[][][] logProbs;    // (prompts, beams, vocab): processed target log-probs of a step
+        final TreePolicy policy;       // learns from each replay; null for a fixed tree
+        int catchUpNodes;              // nodes of this round's draft catch-up forward, per prompt
 
         Run(List<int[]> prompts, GenerationConfig config, TreeState tgt, TreeState drf, DecodeStats stats,
-            SpeculationTrace trace) {
+            SpeculationTrace trace, TreePolicy policy) {
+            this.policy = policy;
             this.prompts = prompts;
             this.config = config;
             this.width = config.beamWidth();
@@ -202,17 +280,19 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
          * best {@code B} of them becoming the next level's frontier. With a draft equal to the target this
          * reproduces the target's selections exactly.
          */
-        Tree[] draftTrees(int depth) {
+        Tree[] draftTrees(TreePolicy.Shape shape) {
+            int depth = shape.depth();
             Tree[] trees = new Tree[beams];
             for (int r = 0; r < beams; r++) {
                 trees[r] = new Tree();
                 trees[r].add(pendingToken[r], -1, 0, searches[r / width].runningScore(r % width));
             }
+            catchUpNodes = 0;
             if (depth == 0) {
                 return trees;   // no drafting this round: the target takes one plain beam step
             }
             LmState.Logits out = catchUpDraft(trees);
-            int keep = config.treeBranching() * width;
+            int keep = shape.perLevel();
             int[][] frontier = new int[beams][];
             for (int r = 0; r < beams; r++) {
                 frontier[r] = active[r] ? new int[] {0} : new int[0];
@@ -246,6 +326,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                             continue;
                         }
                         int id = trees[r].add((int) cand[3], (int) cand[2], level, cand[0]);
+                        trees[r].ranks.set(id, taken);
                         if (taken < width) {
                             next[r] = DecodeSupport.append(next[r], id);
                         }
@@ -300,6 +381,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 }
                 tokens[prompt] = toks.stream().mapToInt(Integer::intValue).toArray();
                 parents[prompt] = pars.stream().mapToInt(Integer::intValue).toArray();
+                catchUpNodes = Math.max(catchUpNodes, toks.size());
             }
             return drf.forward(tokens, parents);
         }
@@ -375,7 +457,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         }
 
         /** Replays the target's beam steps from the verified trees of one prompt, then keeps the surviving paths. */
-        void replay(int prompt, Tree[] trees, LmState.Logits out) {
+        void replay(int prompt, Tree[] trees, LmState.Logits out, TreePolicy.Shape shape) {
             BeamSearch search = searches[prompt];
             float[][] logProbs = this.logProbs[prompt];
             int base = prompt * width;
@@ -388,6 +470,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 paths.add(new ArrayList<>(List.of(0)));
             }
             int stepsThisRound = 0;
+            int prevWorst = 0;                 // worst draft rank of the selections one level up (roots: 0)
             int[] finalToken = new int[width];
             while (true) {
                 for (int b = 0; b < width; b++) {
@@ -410,6 +493,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                     nextNode[j] = child;
                     allInTree &= child >= 0;
                 }
+                prevWorst = observe(shape, stepsThisRound, prevWorst, allInTree, trees, nextBeam, nextNode, search.isDone());
                 if (!allInTree) {
                     srcBeam = nextBeam;
                     paths = nextPaths;
@@ -440,6 +524,25 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 int[] emitted = DecodeSupport.append(proposed, finalToken[0]);
                 trace.round(prompt, proposed, proposed.length, emitted);
             }
+        }
+
+        /**
+         * Tells the policy the worst draft rank of the target's selections at tree level {@code level}, for levels
+         * the replay could reach: within the tree's depth, below a level whose selections all had children
+         * (ranked among the draft's best B). Returns that worst rank, -1 if a selection was no tree node.
+         */
+        private int observe(TreePolicy.Shape shape, int level, int prevWorst, boolean allInTree, Tree[] trees,
+                            int[] beam, int[] node, boolean finished) {
+            int worst = -1;
+            if (allInTree) {
+                for (int j = 0; j < width; j++) {
+                    worst = Math.max(worst, trees[beam[j]].ranks.get(node[j]));
+                }
+            }
+            if (policy != null && !finished && level <= shape.depth() && prevWorst < width) {
+                policy.observeLevel(level, shape.perLevel(), worst);
+            }
+            return worst;
         }
 
         /**

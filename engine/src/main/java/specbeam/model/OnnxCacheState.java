@@ -163,8 +163,7 @@ abstract class OnnxCacheState implements AutoCloseable {
         Bindings b = bindings(firstRow, n, q);
         long start = System.nanoTime();
         try (OrtSession.Result ignored = model.session().run(b.inputs, Collections.emptySet(), b.pinned)) {
-            timer.ortNanos(System.nanoTime() - start, fed);
-            timer.paddedPositions((long) n * q - fed);
+            timer.forward(System.nanoTime() - start, fed, (long) n * q - fed);
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed on a forward of " + n + "x" + q + " tokens: " + e.getMessage(), e);
         }

@@ -231,5 +231,11 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         /** Positions a forward computed that are no tree node (rows padded to the longest row of the call). */
         default void paddedPositions(long positions) {
         }
+
+        /** One forward: {@code fed} real tokens and {@code padded} padding positions took {@code nanos}. */
+        default void forward(long nanos, int fed, long padded) {
+            ortNanos(nanos, fed);
+            paddedPositions(padded);
+        }
     }
 }

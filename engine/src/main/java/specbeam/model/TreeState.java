@@ -5,9 +5,9 @@ package specbeam.model;
  * the prompt once, then every beam's tokens as branches, and a round's draft or verification tree below them.
  * A forward feeds exactly the new nodes of each row; a node sees its ancestors only (tree mask) and sits at
  * position = its depth. Choosing new beams moves no KV bytes: a beam is just a node whose root path is the
- * beam's sequence, and {@link #retain} says which nodes are still wanted. Slots of dropped nodes are reused by
- * compaction, in place, when a row runs out of room (live slots keep their order, so the prompt stays a
- * contiguous prefix); only if that frees too little does the cache grow, up to a hard limit.
+ * beam's sequence, and {@link #retain} says which nodes are still wanted. A dropped node's slot is reused in
+ * place by the next new node (its keys/values are written there instead of at the end), so the tree compacts
+ * itself without moving a live entry; the cache grows only when live nodes fill it, up to a hard limit.
  *
  * <p>Nodes are named by ids that stay valid while the node is retained: in a call to {@link #forward}, node
  * {@code j} of row {@code r} gets id {@code nextId(r) + j} (as read before the call).

@@ -194,8 +194,7 @@ final class FakeLm implements LanguageModel {
                     out[r][j] = logits(ctx, ctx.length);
                 }
             }
-            timer.ortNanos(1, fed);
-            timer.paddedPositions((long) rows * q - fed);
+            timer.forward(1, fed, (long) rows * q - fed);
             return new LmState.Logits() {
                 @Override
                 public int vocab() {

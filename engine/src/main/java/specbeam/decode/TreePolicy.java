@@ -1,0 +1,163 @@
+package specbeam.decode;
+
+/**
+ * The hardware-aware tree of speculative beam search (in the spirit of Sequoia and EAGLE-2): each round it
+ * picks the draft tree — depth {@code d} (0 = one plain beam step, no draft) and candidates per level
+ * {@code w} (a multiple of the beam width up to {@code treeBranching * B}) — that maximises the expected beam
+ * steps per millisecond:
+ *
+ * <pre>
+ *   E[steps](d, w) = 1 + sum_{l=1..d} prod_{i<l} P(rank_i &lt; B) * P(rank_l &lt; w)
+ *   cost(d, w)     = T_target(B + d*w) + T_draft(catch-up) + (d-1) * T_draft(B) + overhead(d)
+ * </pre>
+ *
+ * where {@code rank_l} is the worst draft rank (order among the level's candidates) of the B beams the target
+ * selects at level {@code l} — all must be tree nodes for the replay to go on, and only the draft's best B of
+ * a level have children — and {@code T} are the models' measured forward-time curves ({@link ForwardCosts}).
+ * The rank statistics are counted per level and tree width from the rounds actually replayed, with a little
+ * forgetting so they follow the text; a round with the full tree every {@link #PROBE_EVERY} rounds keeps
+ * every shape's estimate fresh. The tree never changes the output, only how fast it comes.
+ */
+final class TreePolicy {
+    static final int PROBE_EVERY = 16;
+    private static final double FORGET = 0.995;
+    private static final double PRIOR = 1.0;          // pseudo-observations of the prior
+    private static final double PRIOR_HIT = 0.5;      // prior chance that a level's selections are covered
+    private static final double SMOOTHING = 0.2;
+
+    /** A tree shape: depth and candidates per level. */
+    record Shape(int depth, int perLevel) {
+    }
+
+    private final int width;
+    private final int prompts;         // rows of every forward
+    private final int maxDepth;
+    private final int maxBranching;
+    private final double[][] attempts;     // (level 1..k, branching 1..W): decayed count of levels attempted
+    private final double[][][] worstRank;  // (level, branching, rank 0..W*B-1): decayed count of worst ranks
+    private final double[] overheadNanos;  // (depth 0..k): EMA of a round's time outside ONNX Runtime
+    private final double[] catchUpNodes;   // (depth 0..k): EMA of nodes in the draft's catch-up forward
+    private int round;
+
+    TreePolicy(int width, int prompts, int maxDepth, int maxBranching) {
+        this.width = width;
+        this.prompts = prompts;
+        this.maxDepth = maxDepth;
+        this.maxBranching = maxBranching;
+        this.attempts = new double[maxDepth + 1][maxBranching + 1];
+        this.worstRank = new double[maxDepth + 1][maxBranching + 1][maxBranching * width];
+        this.overheadNanos = new double[maxDepth + 1];
+        this.catchUpNodes = new double[maxDepth + 1];
+        java.util.Arrays.fill(overheadNanos, Double.NaN);
+        java.util.Arrays.fill(catchUpNodes, Double.NaN);
+    }
+
+    /** The shape of the next round. */
+    Shape next(ForwardCosts target, ForwardCosts draft) {
+        round++;
+        if (round % PROBE_EVERY == 1) {
+            return new Shape(maxDepth, maxBranching * width);
+        }
+        Shape best = new Shape(0, width);
+        double bestRate = expectedSteps(0, 1) / cost(0, 1, target, draft);
+        for (int d = 1; d <= maxDepth; d++) {
+            for (int b = 1; b <= maxBranching; b++) {
+                double rate = expectedSteps(d, b) / cost(d, b, target, draft);
+                if (rate > bestRate) {
+                    bestRate = rate;
+                    best = new Shape(d, b * width);
+                }
+            }
+        }
+        return best;
+    }
+
+    /** Expected beam steps of a round with a tree of depth {@code d} and {@code b * B} candidates per level. */
+    double expectedSteps(int d, int b) {
+        double steps = 1;
+        double reach = 1;
+        for (int l = 1; l <= d; l++) {
+            steps += reach * covered(l, b * width);
+            reach *= covered(l, width);
+        }
+        return steps;
+    }
+
+    /** P(all B selections at level l rank below {@code limit}), from rounds whose tree had at least that many. */
+    private double covered(int level, int limit) {
+        double n = PRIOR;
+        double hit = PRIOR * PRIOR_HIT;
+        for (int b = 1; b <= maxBranching; b++) {
+            if (b * width < limit) {
+                continue;
+            }
+            n += attempts[level][b];
+            for (int r = 0; r < limit; r++) {
+                hit += worstRank[level][b][r];
+            }
+        }
+        return hit / n;
+    }
+
+    private double cost(int d, int b, ForwardCosts target, ForwardCosts draft) {
+        double nanos = target.nanos(prompts * (width + d * b * width));
+        if (d > 0) {
+            double catchUp = Double.isNaN(catchUpNodes[d]) ? 2.0 * width : catchUpNodes[d];
+            nanos += draft.nanos(prompts * (int) Math.round(catchUp)) + (d - 1) * draft.nanos(prompts * width);
+        }
+        double overhead = overheadNanos[d];
+        if (Double.isNaN(overhead)) {   // not measured at this depth yet: the nearest shallower depth's
+            for (int e = d - 1; e >= 0 && Double.isNaN(overhead); e--) {
+                overhead = overheadNanos[e];
+            }
+        }
+        return Math.max(1, nanos + (Double.isNaN(overhead) ? 0 : overhead));
+    }
+
+    /**
+     * Records what the target selected at one tree level of the round just replayed.
+     *
+     * @param level     1-based tree level
+     * @param perLevel  candidates per level of this round's tree
+     * @param worst     worst draft rank among the B selections, or -1 if one of them was no tree node
+     */
+    void observeLevel(int level, int perLevel, int worst) {
+        int b = Math.max(1, Math.min(maxBranching, perLevel / width));
+        attempts[level][b]++;
+        if (worst >= 0 && worst < worstRank[level][b].length) {
+            worstRank[level][b][worst]++;
+        }
+    }
+
+    /** Records the round's time outside ONNX Runtime and the size of its draft catch-up forward. */
+    void observeRound(int depth, long overhead, int catchUp) {
+        overheadNanos[depth] = Double.isNaN(overheadNanos[depth]) ? overhead
+                : (1 - SMOOTHING) * overheadNanos[depth] + SMOOTHING * overhead;
+        if (depth > 0) {
+            catchUpNodes[depth] = Double.isNaN(catchUpNodes[depth]) ? catchUp
+                    : (1 - SMOOTHING) * catchUpNodes[depth] + SMOOTHING * catchUp;
+        }
+        for (double[] row : attempts) {
+            for (int b = 0; b < row.length; b++) {
+                row[b] *= FORGET;
+            }
+        }
+        for (double[][] level : worstRank) {
+            for (double[] row : level) {
+                for (int r = 0; r < row.length; r++) {
+                    row[r] *= FORGET;
+                }
+            }
+        }
+    }
+
+    /** One {@link TreePolicy} per configuration and batch size, kept across generation calls. */
+    static final class Registry {
+        private final java.util.Map<String, TreePolicy> byKey = new java.util.HashMap<>();
+
+        TreePolicy forConfig(GenerationConfig config, int prompts) {
+            String key = config.k() + "/" + config.beamWidth() + "/" + config.treeBranching() + "/" + prompts;
+            return byKey.computeIfAbsent(key, x -> new TreePolicy(config.beamWidth(), prompts, config.k(), config.treeBranching()));
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package specbeam.decode;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import specbeam.TestModels;
+import specbeam.model.ExecutionProvider;
+import specbeam.model.OnnxCausalLm;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the tree-structured cache buys the beam modes, counted on a real model: no padded position for one prompt,
+ * and choosing beams moves (almost) no KV bytes — the bytes moved per token stay within twice what greedy
+ * decoding writes per token.
+ */
+class TreeLayoutOnOnnxTest {
+    private static OnnxCausalLm target;
+    private static OnnxCausalLm draft;
+    private static final List<int[]> PROMPT = List.of(new int[] {5, 17, 42, 8, 99, 5, 61, 7});
+
+    @BeforeAll
+    static void load() {
+        target = OnnxCausalLm.load(TestModels.tiny("llama"), ExecutionProvider.CPU, 2);
+        draft = OnnxCausalLm.load(TestModels.tiny("llama"), ExecutionProvider.CPU, 2);
+    }
+
+    @AfterAll
+    static void close() {
+        target.close();
+        draft.close();
+    }
+
+    private static GenerationConfig config(Mode mode, int width) {
+        GenerationConfig.Builder b = GenerationConfig.builder(mode).maxNewTokens(48).minNewTokens(48)
+                .earlyStopping(EarlyStopping.NEVER);
+        if (mode.isBeam()) {
+            b.beamWidth(width);
+        }
+        if (mode.isSpeculative()) {
+            b.k(3);
+        }
+        return b.build();
+    }
+
+    @Test
+    void onePromptComputesNoPaddedPosition() {
+        for (int width : new int[] {2, 4, 8}) {
+            DecodeStats beam = new BeamSearchDecoding(target).generate(PROMPT, config(Mode.BEAM, width), null).stats();
+            DecodeStats spec = new SpeculativeBeamDecoding(target, draft)
+                    .generate(PROMPT, config(Mode.SPECULATIVE_BEAM, width), null).stats();
+            assertThat(beam.paddedPositions).as("beam B=%d", width).isZero();
+            assertThat(spec.paddedPositions).as("speculative beam B=%d", width).isZero();
+            assertThat(spec.targetTokensFed).isPositive();
+        }
+    }
+
+    @Test
+    void raggedBatchesCountTheirPadding() {
+        List<int[]> prompts = List.of(new int[] {5, 17, 42}, new int[] {8, 99, 5, 61, 7, 3, 2, 11});
+        DecodeStats beam = new BeamSearchDecoding(target).generate(prompts, config(Mode.BEAM, 4), null).stats();
+        assertThat(beam.paddedPositions).as("the prefill pads the shorter prompt").isEqualTo(5);
+    }
+
+    @Test
+    void choosingBeamsMovesAtMostTwiceTheBytesGreedyWritesPerToken() {
+        DecodeStats greedy = new GreedyDecoding(target).generate(PROMPT, config(Mode.GREEDY, 1), null).stats();
+        for (int width : new int[] {2, 4}) {
+            DecodeStats beam = new BeamSearchDecoding(target).generate(PROMPT, config(Mode.BEAM, width), null).stats();
+            assertThat(beam.kvBytesMovedPerToken()).as("beam B=%d", width)
+                    .isLessThanOrEqualTo(2 * greedy.kvBytesPerToken());
+        }
+    }
+}
