@@ -201,7 +201,8 @@ function renderComparison(spec, specMode, base, baseMode) {
               el("th", {}, "steps / target forward"), el("th", {}, "tokens/s")),
           row(specMode, spec), row(baseMode, base)),
       el("p", { class: "legend" }, `${specMode} took ${number(spec.stats.wall_ms, 1)} ms, ${baseMode} `
-          + `${number(base.stats.wall_ms, 1)} ms: ${number(speedup, 2)}× (one run each, on this machine, now)`));
+          + `${number(base.stats.wall_ms, 1)} ms: ${number(speedup, 2)}× — one run each, on this machine, now `
+          + "(the first runs after the server starts include JIT warm-up)"));
   $("compare-panel").hidden = false;
 }
 

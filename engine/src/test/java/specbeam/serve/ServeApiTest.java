@@ -325,6 +325,28 @@ class ServeApiTest {
     }
 
     @Test
+    void serveCommandMistakesExitWithTwoAndOneLine() throws Exception {
+        String target = TestModels.tiny("llama").toString();
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String[][] cases = {
+                    {"serve"},
+                    {"serve", "--target", target, "--port", "99999"},
+                    {"serve", "--target", target, "--max-new-tokens-cap", "0"},
+                    {"serve", "--target", target, "--queue", "-1"},
+                    {"serve", "--target", target, "--mode", "greedy"},
+                    {"serve", "--target", target, "--port", String.valueOf(taken.getLocalPort())},
+            };
+            for (String[] args : cases) {
+                CliRun run = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> cli(args));
+                assertThat(run.code()).as(String.join(" ", args)).isEqualTo(2);
+                assertThat(run.err()).as(String.join(" ", args)).startsWith("specbeam: error: ").doesNotContain("Exception");
+            }
+            CliRun busy = cli("serve", "--target", target, "--port", String.valueOf(taken.getLocalPort()));
+            assertThat(busy.err()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()).contains("pick another --port");
+        }
+    }
+
+    @Test
     void concurrentRequestsAllCompleteOrGet503AndNoneIsCorrupted() throws Exception {
         List<String> prompts = List.of("def fibonacci(n):", "import os\n", "class Stack:", "The future of AI is");
         Map<String, List<int[]>> expected = new LinkedHashMap<>();
