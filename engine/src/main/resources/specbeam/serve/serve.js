@@ -236,6 +236,7 @@ async function run(event) {
     setStatus("done", "done");
   } catch (e) {
     setStatus(e.message, "error");
+    $("output-note").textContent = "";
   } finally {
     $("run").disabled = false;
   }
