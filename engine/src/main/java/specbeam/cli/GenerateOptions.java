@@ -51,7 +51,7 @@ public final class GenerateOptions {
         }
     }
 
-    /** Prompt text as token ids; fails with the command line's message when the text encodes to nothing. */
+    /** The token ids of a text prompt, unchanged; fails with the command line's message when the text encoded to nothing. */
     public static int[] requireNonEmpty(int[] promptIds) {
         if (promptIds.length == 0) {
             throw new IllegalArgumentException("the prompt is empty: give some text");
