@@ -1,19 +1,15 @@
 package specbeam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import specbeam.Engine;
 import specbeam.EngineOptions;
-import specbeam.decode.DecodeStats;
-import specbeam.decode.EarlyStopping;
 import specbeam.decode.GeneratedSequence;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.GenerationResult;
-import specbeam.decode.Mode;
 import specbeam.decode.SpeculationTrace;
 import specbeam.model.ExecutionProvider;
 import specbeam.model.ModelLoadException;
+import specbeam.serve.SpecbeamServer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -24,11 +20,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code java -cp benchmarks.jar specbeam.cli.SpecbeamCli generate --target DIR [--draft DIR] --mode MODE ...}:
  * runs one strategy and prints the text, the stats line and, for speculative modes, a ✓/✗ trace of what the
  * draft proposed and the target kept; {@code --json} prints one JSON object instead.
+ * {@code serve --target DIR [--draft DIR] [--port 8080]} serves the same generation as an HTTP API and a demo page
+ * ({@link SpecbeamServer}).
  */
 public final class SpecbeamCli {
     private static final String USAGE = """
@@ -40,6 +39,9 @@ public final class SpecbeamCli {
                      [--temperature T] [--top-k K] [--top-p P] [--seed S] [--eos-ids 2,7]
                      [--prompt-ids 5,17,9 | --prompt "text" | --task FILE.jsonl]
                      [--provider cpu|cuda] [--threads N] [--json]
+                   java -cp benchmarks.jar specbeam.cli.SpecbeamCli serve --target DIR [--draft DIR]
+                     [--port 8080] [--host 127.0.0.1] [--max-new-tokens-cap 256] [--queue 4]
+                     [--provider cpu|cuda] [--threads N]
             """;
 
     private SpecbeamCli() {
@@ -56,11 +58,12 @@ public final class SpecbeamCli {
                 out.print(USAGE);
                 return args.length == 0 ? 2 : 0;
             }
-            if (!args[0].equals("generate")) {
-                throw new IllegalArgumentException("unknown command '" + args[0] + "': the command is 'generate'");
+            switch (args[0]) {
+                case "generate" -> generate(parse(args, GENERATE_OPTIONS), out);
+                case "serve" -> serve(parse(args, SERVE_OPTIONS), out);
+                default -> throw new IllegalArgumentException("unknown command '" + args[0]
+                        + "': the commands are 'generate' and 'serve'");
             }
-            Map<String, String> opts = parse(args);
-            generate(opts, out);
             return 0;
         } catch (IllegalArgumentException | ModelLoadException e) {
             err.println("specbeam: error: " + e.getMessage());
@@ -70,7 +73,7 @@ public final class SpecbeamCli {
 
     private static final List<String> FLAGS = List.of("--json", "--adaptive");
 
-    private static Map<String, String> parse(String[] args) {
+    private static Map<String, String> parse(String[] args, List<String> known) {
         Map<String, String> opts = new HashMap<>();
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
@@ -86,100 +89,90 @@ public final class SpecbeamCli {
             }
         }
         for (String key : opts.keySet()) {
-            if (!KNOWN.contains(key)) {
+            if (!known.contains(key)) {
                 throw new IllegalArgumentException("unknown option " + key + "\n" + USAGE);
             }
         }
         if (!opts.containsKey("--target")) {
             throw new IllegalArgumentException("--target DIR is required (e.g. models/pair/target)");
         }
-        if (!opts.containsKey("--mode")) {
-            throw new IllegalArgumentException("--mode is required: greedy, beam, sampling, speculative, speculative_beam or speculative_sampling");
-        }
         return opts;
     }
 
-    private static final List<String> KNOWN = List.of("--target", "--draft", "--mode", "--beam-width", "--k",
+    private static final List<String> GENERATE_OPTIONS = List.of("--target", "--draft", "--mode", "--beam-width", "--k",
             "--tree-branching", "--tree-budget", "--adaptive", "--max-new-tokens", "--min-new-tokens",
             "--length-penalty", "--early-stopping", "--num-return-sequences", "--temperature", "--top-k", "--top-p",
             "--seed", "--eos-ids", "--prompt-ids", "--prompt", "--task", "--provider", "--threads", "--json");
 
-    private static int intOpt(Map<String, String> o, String key, int dflt) {
-        String v = o.get(key);
-        if (v == null) {
-            return dflt;
-        }
+    private static final List<String> SERVE_OPTIONS = List.of("--target", "--draft", "--port", "--host",
+            "--max-new-tokens-cap", "--queue", "--provider", "--threads");
+
+    private static EngineOptions engineOptions(Map<String, String> o) {
+        return new EngineOptions(Path.of(o.get("--target")),
+                o.containsKey("--draft") ? Path.of(o.get("--draft")) : null,
+                ExecutionProvider.parse(o.getOrDefault("--provider", "cpu")),
+                GenerateOptions.intOpt(o, "--threads", EngineOptions.defaultThreads()));
+    }
+
+    /** Serves until the process is stopped (Ctrl-C); the shutdown hook stops the server before closing the engine. */
+    private static void serve(Map<String, String> o, PrintStream out) {
+        SpecbeamServer.Settings settings = new SpecbeamServer.Settings(
+                o.getOrDefault("--host", SpecbeamServer.Settings.DEFAULT_HOST),
+                GenerateOptions.intOpt(o, "--port", SpecbeamServer.Settings.DEFAULT_PORT),
+                GenerateOptions.intOpt(o, "--max-new-tokens-cap", SpecbeamServer.Settings.DEFAULT_MAX_NEW_TOKENS_CAP),
+                GenerateOptions.intOpt(o, "--queue", SpecbeamServer.Settings.DEFAULT_QUEUE_CAPACITY));
+        EngineOptions options = engineOptions(o);
+        Engine engine = Engine.open(options);
+        SpecbeamServer server;
         try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " needs an integer, got '" + v + "'");
+            server = SpecbeamServer.start(engine, settings, studyPrompts(options.target()));
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            engine.close();
+            stopped.countDown();
+        }));
+        out.println("specbeam: serving " + options.target() + (options.draft() != null ? " with draft " + options.draft() : "")
+                + " on " + server.url() + " (Ctrl-C stops)");
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
-    private static double doubleOpt(Map<String, String> o, String key, double dflt) {
-        String v = o.get(key);
-        if (v == null) {
-            return dflt;
+    /** The texts of {@code DIR/tasks/prompts.jsonl} (written by models/tasks.py), the page's example prompts. */
+    private static List<String> studyPrompts(Path target) {
+        Path file = target.resolve("tasks").resolve("prompts.jsonl");
+        if (!Files.isRegularFile(file)) {
+            return List.of();
         }
         try {
-            return Double.parseDouble(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " needs a number, got '" + v + "'");
-        }
-    }
-
-    private static int[] ids(String key, String text) {
-        String[] parts = text.split(",");
-        int[] out = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                out[i] = Integer.parseInt(parts[i].trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(key + " needs comma-separated token ids, got '" + text + "'");
+            ObjectMapper mapper = new ObjectMapper();
+            List<String> texts = new ArrayList<>();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (!line.isBlank() && mapper.readTree(line).hasNonNull("rendered")) {
+                    texts.add(mapper.readTree(line).get("rendered").asText());
+                }
             }
+            return texts;
+        } catch (IOException | RuntimeException e) {
+            return List.of();   // example prompts are a convenience: the page works without them
         }
-        return out;
-    }
-
-    private static GenerationConfig config(Map<String, String> o) {
-        Mode mode = Mode.parse(o.get("--mode"));
-        GenerationConfig.Builder b = GenerationConfig.builder(mode)
-                .maxNewTokens(intOpt(o, "--max-new-tokens", GenerationConfig.DEFAULT_MAX_NEW_TOKENS))
-                .minNewTokens(intOpt(o, "--min-new-tokens", 0))
-                .beamWidth(intOpt(o, "--beam-width", mode.isBeam() ? GenerationConfig.DEFAULT_BEAM_WIDTH : 1))
-                .numReturnSequences(intOpt(o, "--num-return-sequences", 1))
-                .lengthPenalty(doubleOpt(o, "--length-penalty", 1.0))
-                .earlyStopping(EarlyStopping.parse(o.getOrDefault("--early-stopping", "false")))
-                .temperature(doubleOpt(o, "--temperature", 1.0))
-                .topK(intOpt(o, "--top-k", 0))
-                .topP(doubleOpt(o, "--top-p", 1.0))
-                .seed(intOpt(o, "--seed", 42))
-                .k(intOpt(o, "--k", GenerationConfig.DEFAULT_K))
-                .treeBranching(intOpt(o, "--tree-branching", GenerationConfig.DEFAULT_TREE_BRANCHING))
-                .adaptive(o.containsKey("--adaptive"));
-        if (o.containsKey("--tree-budget")) {
-            b.treeBudget(intOpt(o, "--tree-budget", 0));
-        }
-        if (o.containsKey("--eos-ids")) {
-            b.eosTokenIds(ids("--eos-ids", o.get("--eos-ids")));
-        }
-        return b.build();
     }
 
     private static void generate(Map<String, String> o, PrintStream out) {
-        GenerationConfig config = config(o);
-        if (config.mode().isSpeculative() && !o.containsKey("--draft")) {
-            throw new IllegalArgumentException("mode " + config.mode().id() + " needs --draft DIR (e.g. models/pair/draft)");
-        }
+        GenerationConfig config = GenerateOptions.config(o);
+        GenerateOptions.requireDraftFor(config, o.containsKey("--draft"));
         int sources = (o.containsKey("--prompt") ? 1 : 0) + (o.containsKey("--prompt-ids") ? 1 : 0) + (o.containsKey("--task") ? 1 : 0);
         if (sources != 1) {
             throw new IllegalArgumentException("give exactly one of --prompt \"text\", --prompt-ids 5,17,9 or --task FILE.jsonl");
         }
-        EngineOptions options = new EngineOptions(Path.of(o.get("--target")),
-                o.containsKey("--draft") ? Path.of(o.get("--draft")) : null,
-                ExecutionProvider.parse(o.getOrDefault("--provider", "cpu")),
-                intOpt(o, "--threads", EngineOptions.defaultThreads()));
-        try (Engine engine = Engine.open(options)) {
+        try (Engine engine = Engine.open(engineOptions(o))) {
             List<int[]> prompts = prompts(o, engine);
             List<String> traceLines = new ArrayList<>();
             SpeculationTrace trace = config.mode().isSpeculative() && !o.containsKey("--json")
@@ -187,7 +180,7 @@ public final class SpecbeamCli {
                     : null;
             GenerationResult result = engine.generate(prompts, config, trace);
             if (o.containsKey("--json")) {
-                out.println(json(result, engine));
+                out.println(GenerationJson.of(result, engine.tokenizer(), engine.providerUsed()));
             } else {
                 for (int i = 0; i < prompts.size(); i++) {
                     for (GeneratedSequence s : result.sequences().get(i)) {
@@ -223,14 +216,10 @@ public final class SpecbeamCli {
 
     private static List<int[]> prompts(Map<String, String> o, Engine engine) {
         if (o.containsKey("--prompt-ids")) {
-            return List.of(ids("--prompt-ids", o.get("--prompt-ids")));
+            return List.of(GenerateOptions.ids("--prompt-ids", o.get("--prompt-ids")));
         }
         if (o.containsKey("--prompt")) {
-            int[] ids = engine.tokenizer().encode(o.get("--prompt"));
-            if (ids.length == 0) {
-                throw new IllegalArgumentException("the prompt is empty: give some text");
-            }
-            return List.of(ids);
+            return List.of(GenerateOptions.requireNonEmpty(engine.tokenizer().encode(o.get("--prompt"))));
         }
         Path file = Path.of(o.get("--task"));
         try {
@@ -245,48 +234,5 @@ public final class SpecbeamCli {
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("cannot read task file " + file + " (JSONL with prompt_ids per line): " + e.getMessage());
         }
-    }
-
-    private static String json(GenerationResult result, Engine engine) {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode root = mapper.createObjectNode();
-        ArrayNode seqs = root.putArray("sequences");
-        ArrayNode scores = root.putArray("sequence_scores");
-        ArrayNode texts = root.putArray("texts");
-        for (List<GeneratedSequence> perPrompt : result.sequences()) {
-            for (GeneratedSequence s : perPrompt) {
-                ArrayNode a = seqs.addArray();
-                for (int t : s.tokens()) {
-                    a.add(t);
-                }
-                scores.add(s.score());
-                texts.add(engine.tokenizer().decode(s.generated()));
-            }
-        }
-        DecodeStats st = result.stats();
-        ObjectNode stats = root.putObject("stats");
-        stats.put("tokens_generated", st.tokensGenerated);
-        stats.put("steps", st.steps);
-        stats.put("target_forwards", st.targetForwards);
-        stats.put("draft_forwards", st.draftForwards);
-        stats.put("draft_tokens_proposed", st.draftProposed);
-        stats.put("draft_tokens_accepted", st.draftAccepted);
-        stats.put("acceptance_rate", Double.isNaN(st.acceptanceRate()) ? null : st.acceptanceRate());
-        stats.put("steps_per_target_forward", Double.isNaN(st.stepsPerTargetForward()) ? null : st.stepsPerTargetForward());
-        ArrayNode hist = stats.putArray("steps_histogram");
-        for (long h : st.stepsHistogram) {
-            hist.add(h);
-        }
-        stats.put("rounds_full_accept", st.roundsFullAccept);
-        stats.put("rounds_partial_accept", st.roundsPartialAccept);
-        stats.put("rounds_zero_accept", st.roundsZeroAccept);
-        stats.put("wall_ms", st.wallNanos / 1e6);
-        stats.put("ort_ms", (st.targetOrtNanos + st.draftOrtNanos) / 1e6);
-        stats.put("ort_share", st.ortShare());
-        stats.put("kv_bytes_copied", st.kvBytesCopied);
-        stats.put("kv_bytes_moved", st.kvBytesMoved);
-        stats.put("padded_positions", st.paddedPositions);
-        stats.put("provider", engine.providerUsed().id());
-        return root.toString();
     }
 }
