@@ -13,4 +13,23 @@ public interface SpeculationTrace {
      * @param emitted  tokens the target appended this round (accepted ones plus its correction or bonus)
      */
     void round(int prompt, int[] proposed, int accepted, int[] emitted);
+
+    /**
+     * Speculative beam search only, called right before {@link #round} for the same round: every beam's draft
+     * tree and where each new beam came from.
+     */
+    default void beamRound(int prompt, BeamRound round) {
+    }
+
+    /**
+     * One round of speculative beam search for one prompt.
+     *
+     * @param treeTokens    per beam at the round's start, its tree's tokens (node 0 = the beam's pending token)
+     * @param treeParents   per beam, each node's parent node (-1 for node 0)
+     * @param keptFromBeam  per new beam, the beam whose tree it walked
+     * @param keptPath      per new beam, the tree nodes it walked (node 0 first): all target-verified
+     * @param nextToken     per new beam, the token the target chose after leaving the tree (the next pending one)
+     */
+    record BeamRound(int[][] treeTokens, int[][] treeParents, int[] keptFromBeam, int[][] keptPath, int[] nextToken) {
+    }
 }

@@ -513,6 +513,22 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             if (search.isDone()) {
                 return;
             }
+            if (trace != null) {
+                int[][] treeTokens = new int[width][];
+                int[][] treeParents = new int[width][];
+                for (int b = 0; b < width; b++) {
+                    treeTokens[b] = trees[base + b].tokens.stream().mapToInt(Integer::intValue).toArray();
+                    treeParents[b] = trees[base + b].parents.stream().mapToInt(Integer::intValue).toArray();
+                }
+                int[] fromBeam = new int[width];
+                int[][] kept = new int[width][];
+                for (int j = 0; j < width; j++) {
+                    fromBeam[j] = srcBeam[j] - base;
+                    kept[j] = paths.get(j).stream().mapToInt(Integer::intValue).toArray();
+                }
+                trace.beamRound(prompt, new SpeculationTrace.BeamRound(treeTokens, treeParents, fromBeam, kept,
+                        finalToken.clone()));
+            }
             keepSurvivors(prompt, trees, srcBeam, paths, finalToken);
             if (trace != null) {
                 Tree tree = trees[srcBeam[0]];
