@@ -23,7 +23,7 @@ import ai.onnxruntime.OrtSession.SessionOptions;
  */
 public record OrtThreads(boolean sharedPool, boolean spin, boolean stopSpinning, int draftThreads) {
 
-    public static final OrtThreads DEFAULT = new OrtThreads(true, false, false, 0);
+    public static final OrtThreads DEFAULT = new OrtThreads(true, false, false, 1);
 
     /** {@link #DEFAULT} with the {@code specbeam.ort.*} system properties applied. */
     public static OrtThreads current() {
