@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Export a Hugging Face causal LM to a specbeam model directory (FORMAT.md).
 
-    python models/export.py --model <hub id or local dir> --out <dir> [--opset 18]
+    python models/export.py --model <hub id or local dir> --out <dir> [--graph auto|fused|unfused]
 
 Writes model.onnx (decoder with past, 4D additive mask, new-token k/v out; a tied embedding
-stored once, dedupe_tied.py), tokenizer.json, tokenizer_config.json and manifest.json. Before anything is published, ONNX Runtime is
+stored once, dedupe_tied.py), tokenizer.json, tokenizer_config.json and manifest.json.
+The graph is, by default, the fused one (fused_graph.py: ONNX Runtime's MultiHeadAttention,
+RMSNorm and rotary operators, about 20 nodes per layer) where the architecture has a fused
+builder, else the TorchScript trace of the Hugging Face module (about 64 nodes per layer);
+both have the same inputs and outputs and the manifest's `graph` says which one was written.
+Before anything is published, ONNX Runtime is
 compared with PyTorch on a prefill, a decode step and two token trees, and each tree node is
 compared with a plain forward over its linear path (export_check.py). Everything is written
 to a temporary directory and moved into --out only when the check passes.
@@ -25,7 +30,7 @@ from common import FORMAT, CliError, quiet_libraries, run_cli, sha256_file, writ
 
 # model_type values whose export this repository tests (models/tests). Others: --allow-untested.
 SUPPORTED = ("llama", "qwen2", "gpt2", "gpt_neox")
-SPECBEAM_EXPORTER_VERSION = "1"
+SPECBEAM_EXPORTER_VERSION = "2"
 
 
 def parse_args(argv):
@@ -36,6 +41,9 @@ def parse_args(argv):
     p.add_argument("--dtype", default="float32", choices=["float32"],
                    help="graph dtype (FORMAT.md specbeam-onnx-v1 is float32 only)")
     p.add_argument("--opset", type=int, default=18, help="ONNX opset (default 18)")
+    p.add_argument("--graph", default="auto", choices=["auto", "fused", "unfused"],
+                   help="auto (default): the fused graph where fused_graph.py covers the architecture, else "
+                        "the traced one; fused: fail where it does not; unfused: always the traced graph")
     p.add_argument("--tolerance", type=float, default=1e-4,
                    help="check tolerance relative to max(1, max |output|) (default 1e-4, see export_check.py)")
     p.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
@@ -197,7 +205,23 @@ def max_positions(config):
     return min(limits) if limits else None
 
 
-def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict) -> dict:
+def write_graph(args, model, shapes: dict, path: Path) -> str:
+    """model.onnx as --graph asks; returns the manifest's `graph` value (fused_graph.GRAPH_VERSION or
+    "traced")."""
+    import fused_graph
+
+    if args.graph != "unfused":
+        try:
+            fused_graph.build(model, shapes, path, args.opset)
+            return fused_graph.GRAPH_VERSION
+        except fused_graph.Unfusable as e:
+            if args.graph == "fused":
+                raise CliError(f"--graph fused: {e}; use --graph auto or unfused") from None
+    export_onnx(model, shapes, path, args.opset)
+    return "traced"
+
+
+def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict, graph: str) -> dict:
     import onnx
     import onnxruntime
     import torch
@@ -221,6 +245,7 @@ def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict)
         "max_positions": max_positions(config),
         **special_ids(model, tokenizer),
         "dtype": args.dtype,
+        "graph": graph,
         "mask_min": MASK_MIN,
         "parameters": total,
         # matmuls only: 2 flops per weight, plus the lm_head (2 * hidden * vocab); attention over
@@ -282,20 +307,31 @@ def main(argv=None):
         onnx_dir = Path(tmp) / "onnx"
         staging.mkdir()
         onnx_dir.mkdir()
-        export_onnx(model, shapes, onnx_dir / "model.onnx", args.opset)
-        for f in onnx_dir.iterdir():
-            shutil.move(str(f), staging / f.name)
+        graph = write_graph(args, model, shapes, onnx_dir / "model.onnx")
         try:
-            check = run_checks(model, staging / "model.onnx", shapes["num_layers"], shapes["kv_heads"],
+            check = run_checks(model, onnx_dir / "model.onnx", shapes["num_layers"], shapes["kv_heads"],
                                shapes["head_dim"], shapes["vocab_size"], args.tolerance)
         except CheckFailed as e:
-            raise CliError(f"check failed, nothing written to {args.out}: {e}") from None
+            if args.graph != "auto" or graph == "traced":
+                raise CliError(f"check failed ({graph} graph), nothing written to {args.out}: {e}") from None
+            warnings.warn(f"the fused graph failed its check ({e}); writing the traced graph")
+            for f in onnx_dir.iterdir():
+                f.unlink()
+            args.graph = "unfused"
+            graph = write_graph(args, model, shapes, onnx_dir / "model.onnx")
+            try:
+                check = run_checks(model, onnx_dir / "model.onnx", shapes["num_layers"], shapes["kv_heads"],
+                                   shapes["head_dim"], shapes["vocab_size"], args.tolerance)
+            except CheckFailed as e2:
+                raise CliError(f"check failed, nothing written to {args.out}: {e2}") from None
+        for f in onnx_dir.iterdir():
+            shutil.move(str(f), staging / f.name)
         write_tokenizer(tokenizer, staging)
-        manifest = build_manifest(args, model, tokenizer, shapes, staging, check)
+        manifest = build_manifest(args, model, tokenizer, shapes, staging, check, graph)
         write_json(staging / "manifest.json", manifest)
         store_tied_embedding_once(staging)
         publish(staging, args.out)
-    print(f"wrote {args.out} ({manifest['model_type']}, {manifest['parameters']} parameters, "
+    print(f"wrote {args.out} ({manifest['model_type']}, {graph} graph, {manifest['parameters']} parameters, "
           f"max diff {max(v for k, v in check.items() if k.endswith('diff')):.2g})")
 
 

@@ -20,16 +20,17 @@ ARCHS = ["llama", "qwen2", "gpt2", "gpt_neox"]
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory):
-    """export.py run on each committed tiny HF checkpoint, into a fresh temp dir (cached)."""
+    """export.py run on each committed tiny HF checkpoint, into a fresh temp dir (cached); `graph` is
+    export.py's --graph (auto: fused where the architecture has a fused builder)."""
     import export
 
     done = {}
 
-    def get(arch: str) -> Path:
-        if arch not in done:
-            out = tmp_path_factory.mktemp(f"export_{arch}") / arch
-            export.main(["--model", str(TINY / arch / "hf"), "--out", str(out)])
-            done[arch] = out
-        return done[arch]
+    def get(arch: str, graph: str = "auto") -> Path:
+        if (arch, graph) not in done:
+            out = tmp_path_factory.mktemp(f"export_{arch}_{graph}") / arch
+            export.main(["--model", str(TINY / arch / "hf"), "--out", str(out), "--graph", graph])
+            done[arch, graph] = out
+        return done[arch, graph]
 
     return get

@@ -19,7 +19,7 @@ from onnx_engine import Engine
 
 FORMAT_KEYS = {"format", "model_type", "architecture", "num_layers", "num_heads", "num_kv_heads", "head_dim",
                "hidden_size", "vocab_size", "max_positions", "bos_token_id", "eos_token_ids", "pad_token_id",
-               "dtype", "mask_min", "parameters", "flops_per_token", "inputs", "outputs", "source",
+               "dtype", "graph", "mask_min", "parameters", "flops_per_token", "inputs", "outputs", "source",
                "exporter", "files", "check"}
 CHECK_KEYS = {"tolerance", "prefill_max_abs_diff", "step_max_abs_diff", "tree_siblings_max_abs_diff",
               "tree_chain_max_abs_diff"}
@@ -68,11 +68,66 @@ def test_graph_io_names_and_dynamic_axes_follow_format(exported, arch):
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-def test_tree_nodes_match_linear_hf_forward_of_their_paths(exported, arch):
+def test_default_graph_is_fused_and_unfused_is_the_trace(exported, arch):
+    assert json.loads((exported(arch) / "manifest.json").read_text())["graph"] == "fused-v1"
+    assert json.loads((exported(arch, "unfused") / "manifest.json").read_text())["graph"] == "traced"
+
+
+def _nodes_after_ort(model_path, tmp_path):
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    options.log_severity_level = 3
+    ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    return len(onnx.load(str(tmp_path / "optimized.onnx")).graph.node)
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2", "gpt_neox"])
+def test_fused_graph_has_at_most_20_nodes_per_layer_after_ort_optimisation(exported, arch, tmp_path):
+    layers = json.loads((exported(arch) / "manifest.json").read_text())["num_layers"]
+    fused = _nodes_after_ort(exported(arch) / "model.onnx", tmp_path)
+    traced = _nodes_after_ort(exported(arch, "unfused") / "model.onnx", tmp_path)
+    assert fused <= 20 * layers + 5  # + embedding, final norm, lm_head
+    assert traced > 1.5 * fused
+
+
+@pytest.fixture(scope="module")
+def llama_with_gelu(tmp_path_factory):
+    """The tiny llama with an activation the fused builder does not express."""
+    import shutil
+
+    d = tmp_path_factory.mktemp("gelu_llama") / "hf"
+    shutil.copytree(TINY / "llama" / "hf", d)
+    config = json.loads((d / "config.json").read_text())
+    config["hidden_act"] = "gelu"
+    (d / "config.json").write_text(json.dumps(config))
+    return d
+
+
+def test_auto_falls_back_to_the_traced_graph_where_fusion_does_not_apply(llama_with_gelu, tmp_path):
+    import export
+
+    export.main(["--model", str(llama_with_gelu), "--out", str(tmp_path / "o")])
+    m = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert m["graph"] == "traced" and max(v for k, v in m["check"].items() if k.endswith("diff")) < 1e-3
+
+
+def test_graph_fused_where_fusion_does_not_apply_is_a_clean_error(llama_with_gelu, tmp_path, capsys):
+    import export
+    from common import run_cli
+
+    assert run_cli(export.main, ["--model", str(llama_with_gelu), "--out", str(tmp_path / "o"),
+                                 "--graph", "fused"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --graph fused: activation 'gelu'") and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("graph", ["auto", "unfused"])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_tree_nodes_match_linear_hf_forward_of_their_paths(exported, arch, graph):
     from transformers import AutoModelForCausalLM
 
     hf = AutoModelForCausalLM.from_pretrained(TINY / arch / "hf", attn_implementation="sdpa").eval()
-    engine = Engine(exported(arch))
+    engine = Engine(exported(arch, graph))
     prompt = [11, 300, 42, 7, 99]
     logits, present = engine.run(prompt, list(range(5)), np.tril(np.ones((5, 5), bool)))
     assert present[0].shape[2] == 5  # only the new tokens come back
@@ -102,9 +157,10 @@ def test_tree_nodes_match_linear_hf_forward_of_their_paths(exported, arch):
     assert np.abs(logits[1] - logits[2]).max() > 0.1
 
 
+@pytest.mark.parametrize("graph", ["auto", "unfused"])
 @pytest.mark.parametrize("arch", ["llama", "qwen2"])
-def test_hidden_past_slots_do_not_change_outputs(exported, arch):
-    engine = Engine(exported(arch))
+def test_hidden_past_slots_do_not_change_outputs(exported, arch, graph):
+    engine = Engine(exported(arch, graph))
     _, present = engine.run([3, 4, 5], [0, 1, 2], np.tril(np.ones((3, 3), bool)))
     engine.append(present)
     before, _ = engine.run([6], [3], np.ones((1, 1), bool))

@@ -16,6 +16,7 @@ import specbeam.model.LmState;
 import specbeam.model.ModelLoadException;
 import specbeam.model.ModelManifest;
 import specbeam.model.OnnxCausalLm;
+import specbeam.model.OrtThreads;
 import specbeam.text.TextTokenizer;
 
 import java.util.EnumMap;
@@ -60,7 +61,8 @@ public final class Engine implements AutoCloseable {
         TextTokenizer tokenizer = null;
         try {
             if (options.draft() != null) {
-                draft = OnnxCausalLm.load(options.draft(), target.provider(), options.threads());
+                draft = OnnxCausalLm.load(options.draft(), target.provider(),
+                        OrtThreads.current().forDraft(options.threads()));
                 checkPair(target.manifest(), draft.manifest(), options);
             }
             tokenizer = TextTokenizer.load(options.target());

@@ -60,7 +60,7 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         try (SessionOptions options = new SessionOptions()) {
             options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
             options.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.disablePerSessionThreads();   // target and draft share the environment's pool
+            OrtThreads.current().configure(options, threads, poolThreads);
             if (requested == ExecutionProvider.CUDA) {
                 try {
                     options.addCUDA(0);
@@ -117,21 +117,18 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
     }
 
     private static OrtEnvironment environment;
+    private static int poolThreads;   // threads of the environment's global pool
 
     /**
-     * The process-wide ONNX Runtime environment, created on first use with one global thread pool that every
-     * session shares. With a pool per session, the target's threads would spin-wait while the draft runs (and
-     * the other way round) and the two sessions would fight over the cores. Spinning is off unless
-     * {@code -Dspecbeam.ort.spin=true}: between ONNX Runtime calls the decoding loop needs the cores itself.
-     * ONNX Runtime's own log is off too: the engine reports every problem itself (exceptions, and the one CUDA
-     * fallback line).
+     * The process-wide ONNX Runtime environment, created on first use; its global intra-op pool of
+     * {@code threads} threads is what sessions share when {@link OrtThreads} says so. ONNX Runtime's own log is
+     * off: the engine reports every problem itself (exceptions, and the one CUDA fallback line).
      */
     public static synchronized OrtEnvironment environment(int threads) {
         if (environment == null) {
             try (OrtEnvironment.ThreadingOptions pool = new OrtEnvironment.ThreadingOptions()) {
-                pool.setGlobalIntraOpNumThreads(Math.max(1, threads));
-                pool.setGlobalInterOpNumThreads(1);
-                pool.setGlobalSpinControl(Boolean.getBoolean("specbeam.ort.spin"));
+                OrtThreads.current().configure(pool, threads);
+                poolThreads = Math.max(1, threads);
                 environment = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
                         "specbeam", pool);
             } catch (OrtException e) {

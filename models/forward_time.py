@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Time the forwards decoding is made of, from Python onnxruntime and from the Java engine, side by side.
+
+    python models/forward_time.py --models models/pair [--threads 2] [--jar benchmarks.jar] [--rounds 300]
+
+Python: the target's one-token forward over a 64-token prefix in a cache of capacity 160 (the
+engine's fixed-capacity layout, hidden slots masked), for each thread setting (--threads, 1;
+spinning on and off). Java: `specbeam.bench.ForwardProbe` on the same graph (when --jar is given
+and exists), once per engine thread configuration in --java-configs. Prints a table of medians in
+ms and the ratio engine / best Python, and writes it as JSON with --out; exits 1 when the ratio
+is above --max-ratio (a regression in the Java path), 2 on bad input.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from common import CliError, read_manifest, run_cli
+
+PREFIX, EXTRA = 64, 96
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", type=Path, default=Path("models/pair"), help="pair directory (target/, draft/)")
+    p.add_argument("--threads", type=int, default=os.cpu_count(), help="intra-op threads (default: cores)")
+    p.add_argument("--rounds", type=int, default=300, help="timed forwards per setting (default 300)")
+    p.add_argument("--jar", type=Path, default=None, help="benchmarks.jar: also time the engine")
+    p.add_argument("--java-configs", default="default",
+                   help="comma-separated engine thread configurations: 'default' or -D options joined by "
+                        "'+', e.g. 'default,-Dspecbeam.ort.spin=false' (default: default)")
+    p.add_argument("--max-ratio", type=float, default=None,
+                   help="exit 1 when engine / best Python median exceeds this (e.g. 1.15)")
+    p.add_argument("--out", type=Path, default=None, help="write the results as JSON")
+    return p.parse_args(argv)
+
+
+def python_forward_ms(model_dir: Path, threads: int, spin: bool, rounds: int) -> float:
+    """Median ms of the one-token forward, fed exactly as the engine feeds it."""
+    import numpy as np
+    import onnxruntime as ort
+
+    m = read_manifest(model_dir)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    session = ort.InferenceSession(str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    names, capacity = m["inputs"], PREFIX + EXTRA
+    mask = np.full((1, 1, 1, capacity + 1), m["mask_min"], np.float32)
+    mask[..., :PREFIX] = 0
+    mask[..., capacity] = 0
+    feeds = {names["input_ids"]: np.ones((1, 1), np.int64),
+             names["position_ids"]: np.full((1, 1), PREFIX, np.int64),
+             names["attention_mask"]: mask}
+    rng = np.random.default_rng(0)
+    for i in range(m["num_layers"]):
+        for kind in ("past_key", "past_value"):
+            feeds[names[kind].replace("{i}", str(i))] = rng.standard_normal(
+                (1, m["num_kv_heads"], capacity, m["head_dim"]), np.float32)
+    times = []
+    for r in range(rounds + rounds // 4):
+        start = time.perf_counter()
+        logits = session.run(None, feeds)[0]
+        elapsed = time.perf_counter() - start
+        feeds[names["input_ids"]][0, 0] = int(logits[0, -1].argmax())
+        if r >= rounds // 4:
+            times.append(elapsed)
+    return 1000 * sorted(times)[len(times) // 2]
+
+
+def java_forward(jar: Path, models: Path, threads: int, rounds: int, config: str) -> dict:
+    props = [] if config == "default" else config.split("+")
+    cmd = ["java", *props, "-cp", str(jar), "specbeam.bench.ForwardProbe", "--models", str(models),
+           "--threads", str(threads), "--rounds", str(rounds)]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise CliError(f"ForwardProbe failed ({' '.join(cmd)}): {run.stderr.strip().splitlines()[-1:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    target = args.models / "target"
+    read_manifest(target)
+    if args.threads < 1 or args.rounds < 4:
+        raise CliError("--threads must be >= 1 and --rounds >= 4")
+    if args.jar is not None and not args.jar.is_file():
+        raise CliError(f"{args.jar} does not exist: build it with 'mvn -B -q install -DskipTests'")
+    import onnxruntime
+
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    result = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "loadavg_before": load,
+              "onnxruntime_python": onnxruntime.__version__, "model": str(target), "python": {}, "java": {}}
+    settings = [(args.threads, True), (args.threads, False)] + ([(1, True)] if args.threads > 1 else [])
+    for threads, spin in settings:
+        key = f"{threads} thread{'s' if threads > 1 else ''}, spinning {'on' if spin else 'off'}"
+        result["python"][key] = round(python_forward_ms(target, threads, spin, args.rounds), 4)
+        print(f"python  {key:<32} {result['python'][key]:.3f} ms / one-token forward", flush=True)
+    if args.jar is not None:
+        for config in args.java_configs.split(","):
+            probe = java_forward(args.jar, args.models, args.threads, args.rounds, config)
+            result["java"][f"{probe['config']} ({config})"] = probe
+            print(f"engine  {probe['config'] + ' (' + config + ')':<32} {probe['target_1']['median']:.3f} ms / "
+                  f"one-token forward; speculative round: draft {probe['spec_draft_1']['median']:.3f}, "
+                  f"target {probe['spec_target_5']['median'] if 'spec_target_5' in probe else '-'}, "
+                  f"wall {probe['spec_round_wall']['median']:.3f}", flush=True)
+    result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3] if load else []
+    best = min(result["python"].values())
+    if result["java"]:
+        engine = min(p["target_1"]["median"] for p in result["java"].values())
+        result["engine_over_best_python"] = round(engine / best, 3)
+        print(f"engine / best python: {result['engine_over_best_python']:.2f} "
+              f"(load {' '.join(load)} -> {' '.join(result['loadavg_after'])})")
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    if args.max_ratio and result.get("engine_over_best_python", 0) > args.max_ratio:
+        print(f"engine is {result['engine_over_best_python']:.2f}x the best Python time (limit {args.max_ratio})")
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

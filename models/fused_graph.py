@@ -1,0 +1,309 @@
+"""The fused decoder graph: the same I/O as the traced one (FORMAT.md, "Graph I/O"), built node by node
+from the Hugging Face weights with ONNX Runtime's fused CPU operators.
+
+    per layer (Llama / Qwen2): SkipSimplifiedLayerNormalization -> one MatMul for q|k|v (+ bias)
+    -> Split -> RotaryEmbedding on q and k -> the new k/v as [b, kv_heads, q, head_dim] (present)
+    -> Concat(past, new) -> MultiHeadAttention(attention_bias = the additive tree mask)
+    -> MatMul o_proj -> SkipSimplifiedLayerNormalization -> one MatMul for gate|up -> Split
+    -> QuickGelu(alpha=1) (= SiLU) -> Mul -> MatMul down_proj
+
+`MultiHeadAttention` gets key/value already concatenated (past of fixed capacity, then the new
+tokens) in BNSH layout and the 4D additive mask as `attention_bias` [b, 1, q, past + q], so a
+token tree is scored exactly as by the traced graph; the new keys/values leave the graph as
+`present.*` before the concatenation (new tokens only). Grouped-query attention repeats the kv
+heads for MultiHeadAttention (Expand + Reshape); the cache and `present` keep kv_heads.
+
+`build(model, path)` raises `Unfusable` with the reason for a model it does not cover
+(export.py then writes the traced graph): architectures other than those in `BUILDERS`, a
+rotary embedding that depends on the sequence length, activations other than SiLU, ...
+"""
+
+import numpy as np
+import torch
+from onnx import TensorProto, helper, numpy_helper, save
+
+from decoder_wrapper import past_names, present_names
+
+MS = "com.microsoft"
+GRAPH_VERSION = "fused-v1"
+
+
+class Unfusable(Exception):
+    """This model has a feature the fused builder does not express; the traced graph is used instead."""
+
+
+class _Graph:
+    """Nodes and initializers with generated names."""
+
+    def __init__(self):
+        self.nodes, self.inits, self._n = [], [], 0
+
+    def name(self, hint):
+        self._n += 1
+        return f"{hint}_{self._n}"
+
+    def const(self, hint, array):
+        name = self.name(hint)
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def weight(self, hint, tensor):
+        return self.const(hint, tensor.detach().to(torch.float32).numpy())
+
+    def op(self, op_type, inputs, outputs=1, domain="", **attrs):
+        names = [o if isinstance(o, str) else self.name(op_type.lower()) for o in
+                 (outputs if isinstance(outputs, list) else [None] * outputs)]
+        self.nodes.append(helper.make_node(op_type, inputs, names, name=self.name(op_type), domain=domain,
+                                           **attrs))
+        return names[0] if len(names) == 1 else names
+
+
+class _Attention:
+    """present = the new k/v as [b, kv_heads, q, head_dim]; MultiHeadAttention over Concat(past, new) with the
+    additive mask as attention_bias; kv heads repeated for grouped-query attention."""
+
+    def __init__(self, g: _Graph, heads, kv_heads, head_dim):
+        self.g, self.heads, self.group = g, heads, heads // kv_heads
+        self.kv_shape = g.const("kv_shape", np.array([0, 0, kv_heads, head_dim], np.int64))   # [b, q, kv, hd]
+        if self.group > 1:
+            self.expand = g.const("gqa_expand", np.array([1, 1, self.group, 1, 1], np.int64))
+            self.axis = g.const("gqa_axis", np.array([2], np.int64))
+            self.heads_shape = g.const("gqa_heads", np.array([0, heads, -1, head_dim], np.int64))
+
+    def __call__(self, i, q, k, v, scale):
+        """q: [b, q, heads * hd], k/v: [b, q, kv_heads * hd] (rotary applied) -> context [b, q, heads * hd]."""
+        g = self.g
+        present_k = g.op("Transpose", [g.op("Reshape", [k, self.kv_shape])], [f"present.{i}.key"], perm=[0, 2, 1, 3])
+        present_v = g.op("Transpose", [g.op("Reshape", [v, self.kv_shape])], [f"present.{i}.value"],
+                         perm=[0, 2, 1, 3])
+        keys = g.op("Concat", [f"past.{i}.key", present_k], axis=2)       # [b, kv, past + q, hd]
+        values = g.op("Concat", [f"past.{i}.value", present_v], axis=2)
+        if self.group > 1:
+            keys, values = (g.op("Reshape", [g.op("Expand", [g.op("Unsqueeze", [t, self.axis]), self.expand]),
+                                             self.heads_shape]) for t in (keys, values))
+        return g.op("MultiHeadAttention", [q, keys, values, "", "", "attention_mask"], domain=MS,
+                    num_heads=self.heads, scale=scale)
+
+
+def _lm_head(g: _Graph, h, head, embedding, embed_name):
+    """logits = h @ head.weight.T (+ bias); a head tied to the embedding reuses its initializer."""
+    if head.weight is embedding:   # tied: stored once, transposed in-graph (ONNX Runtime folds it at load)
+        weight = g.op("Transpose", [embed_name], perm=[1, 0])
+    else:
+        weight = g.weight("lm_head", head.weight.T)
+    if getattr(head, "bias", None) is None:
+        g.op("MatMul", [h, weight], ["logits"])
+    else:
+        g.op("Add", [g.op("MatMul", [h, weight]), g.weight("lm_bias", head.bias)], ["logits"])
+
+
+def _linear_t(layers):
+    """[in, sum(out)] weight and the concatenated bias (or None) of several nn.Linear."""
+    w = torch.cat([l.weight for l in layers], dim=0).T
+    biases = [l.bias for l in layers]
+    if all(b is None for b in biases):
+        return w, None
+    return w, torch.cat([b if b is not None else torch.zeros(l.out_features) for b, l in zip(biases, layers)])
+
+
+def _rotary_caches(rotary, head_dim, max_positions):
+    """cos/sin caches [max_positions, rotary_dim / 2] from the model's own rotary module (scaling included);
+    rotary_dim = head_dim, or less for a partial rotary embedding."""
+    if getattr(rotary, "rope_type", "default") == "dynamic":
+        raise Unfusable("dynamic rotary scaling depends on the sequence length")
+    positions = torch.arange(max_positions).unsqueeze(0)
+    with torch.no_grad():
+        cos, sin = rotary(torch.zeros(1, dtype=torch.float32), positions)
+    cos, sin = cos[0], sin[0]
+    half = cos.shape[-1] // 2
+    if cos.shape[-1] > head_dim or not torch.equal(cos[:, :half], cos[:, half:]):
+        raise Unfusable("the rotary embedding is not the rotate-half layout")
+    return cos[:, :half].numpy(), sin[:, :half].numpy()
+
+
+def _llama(model, g: _Graph, n_layers):
+    config = model.config
+    if config.hidden_act != "silu" or getattr(config, "mlp_bias", False):
+        raise Unfusable(f"activation {config.hidden_act!r} / MLP bias")
+    if getattr(config, "pretraining_tp", 1) != 1:
+        raise Unfusable("pretraining_tp != 1")
+    heads, kv_heads = config.num_attention_heads, config.num_key_value_heads
+    first_attn = model.model.layers[0].self_attn
+    head_dim = first_attn.head_dim
+    eps = float(config.rms_norm_eps)
+    cos, sin = _rotary_caches(model.model.rotary_emb, head_dim, config.max_position_embeddings)
+    cos_cache, sin_cache = g.const("cos_cache", cos), g.const("sin_cache", sin)
+    attention = _Attention(g, heads, kv_heads, head_dim)
+    q_size, kv_size = heads * head_dim, kv_heads * head_dim
+    qkv_split = g.const("qkv_split", np.array([q_size, kv_size, kv_size], np.int64))
+    mlp_split = g.const("mlp_split", np.array([config.intermediate_size] * 2, np.int64))
+
+    embed = g.weight("embed", model.model.embed_tokens.weight)
+    x = g.op("Gather", [embed, "input_ids"])
+    residual_in = None    # the block input before its norm; None: x is already the first layer's input
+    for i, layer in enumerate(model.model.layers[:n_layers]):
+        attn, mlp = layer.self_attn, layer.mlp
+        # x is the residual stream; the attention norm also adds the previous MLP output
+        if residual_in is None:
+            h = g.op("SimplifiedLayerNormalization", [x, g.weight("ln_in", layer.input_layernorm.weight)],
+                     axis=-1, epsilon=eps, stash_type=1)
+        else:
+            h, _, _, x = g.op("SkipSimplifiedLayerNormalization",
+                              [residual_in, x, g.weight("ln_in", layer.input_layernorm.weight)], outputs=4,
+                              domain=MS, epsilon=eps)
+        w, b = _linear_t([attn.q_proj, attn.k_proj, attn.v_proj])
+        qkv = g.op("MatMul", [h, g.weight("qkv", w)])
+        if b is not None:
+            qkv = g.op("Add", [qkv, g.weight("qkv_bias", b)])
+        q, k, v = g.op("Split", [qkv, qkv_split], outputs=3, axis=-1)
+        q = g.op("RotaryEmbedding", [q, "position_ids", cos_cache, sin_cache], domain=MS, interleaved=0,
+                 num_heads=heads)
+        k = g.op("RotaryEmbedding", [k, "position_ids", cos_cache, sin_cache], domain=MS, interleaved=0,
+                 num_heads=kv_heads)
+        context = attention(i, q, k, v, float(attn.scaling))
+        attn_out = g.op("MatMul", [context, g.weight("o_proj", attn.o_proj.weight.T)])
+        if attn.o_proj.bias is not None:
+            attn_out = g.op("Add", [attn_out, g.weight("o_bias", attn.o_proj.bias)])
+        h, _, _, x = g.op("SkipSimplifiedLayerNormalization",
+                          [attn_out, x, g.weight("ln_post", layer.post_attention_layernorm.weight)], outputs=4,
+                          domain=MS, epsilon=eps)
+        gate, up = g.op("Split", [g.op("MatMul", [h, g.weight("gate_up", _linear_t([mlp.gate_proj, mlp.up_proj])[0])]),
+                                  mlp_split], outputs=2, axis=-1)
+        act = g.op("QuickGelu", [gate], domain=MS, alpha=1.0)
+        residual_in = g.op("MatMul", [g.op("Mul", [act, up]), g.weight("down", mlp.down_proj.weight.T)])
+    h, _, _, _ = g.op("SkipSimplifiedLayerNormalization",
+                      [residual_in, x, g.weight("ln_final", model.model.norm.weight)], outputs=4, domain=MS,
+                      epsilon=eps)
+    _lm_head(g, h, model.lm_head, model.model.embed_tokens.weight, embed)
+    return kv_heads, head_dim
+
+
+def _gpt2(model, g: _Graph, n_layers):
+    """GPT-2: learned positions, LayerNorm, fused c_attn (Conv1D: weights already [in, out]), gelu_new."""
+    config = model.config
+    if config.activation_function not in ("gelu_new", "gelu_pytorch_tanh") or config.add_cross_attention:
+        raise Unfusable(f"activation {config.activation_function!r} / cross-attention")
+    t = model.transformer
+    heads = config.n_head
+    head_dim = config.n_embd // heads
+    eps = float(config.layer_norm_epsilon)
+    attention = _Attention(g, heads, heads, head_dim)
+    split = g.const("qkv_split", np.array([config.n_embd] * 3, np.int64))
+    embed = g.weight("wte", t.wte.weight)
+    x = g.op("Add", [g.op("Gather", [embed, "input_ids"]), g.op("Gather", [g.weight("wpe", t.wpe.weight),
+                                                                          "position_ids"])])
+    pending = None   # (output, bias) of the previous MLP, added to the residual by the next norm
+    for i, block in enumerate(t.h[:n_layers]):
+        attn, mlp = block.attn, block.mlp
+        ln1 = [g.weight("ln1", block.ln_1.weight), g.weight("ln1_b", block.ln_1.bias)]
+        if pending is None:
+            h = g.op("LayerNormalization", [x, *ln1], axis=-1, epsilon=eps)
+        else:
+            h, _, _, x = g.op("SkipLayerNormalization", [pending[0], x, *ln1, pending[1]], outputs=4, domain=MS,
+                              epsilon=eps)
+        qkv = g.op("Add", [g.op("MatMul", [h, g.weight("c_attn", attn.c_attn.weight)]),
+                           g.weight("c_attn_b", attn.c_attn.bias)])
+        q, k, v = g.op("Split", [qkv, split], outputs=3, axis=-1)
+        scale = (head_dim ** -0.5 if attn.scale_attn_weights else 1.0) / (
+            i + 1 if attn.scale_attn_by_inverse_layer_idx else 1)
+        context = attention(i, q, k, v, float(scale))
+        h, _, _, x = g.op("SkipLayerNormalization",
+                          [g.op("MatMul", [context, g.weight("c_proj", attn.c_proj.weight)]), x,
+                           g.weight("ln2", block.ln_2.weight), g.weight("ln2_b", block.ln_2.bias),
+                           g.weight("c_proj_b", attn.c_proj.bias)], outputs=4, domain=MS, epsilon=eps)
+        f = g.op("FastGelu", [g.op("MatMul", [h, g.weight("c_fc", mlp.c_fc.weight)]),
+                              g.weight("c_fc_b", mlp.c_fc.bias)], domain=MS)
+        pending = (g.op("MatMul", [f, g.weight("mlp_proj", mlp.c_proj.weight)]), g.weight("mlp_proj_b", mlp.c_proj.bias))
+    h, _, _, _ = g.op("SkipLayerNormalization", [pending[0], x, g.weight("ln_f", t.ln_f.weight),
+                                                 g.weight("ln_f_b", t.ln_f.bias), pending[1]], outputs=4,
+                      domain=MS, epsilon=eps)
+    _lm_head(g, h, model.lm_head, t.wte.weight, embed)
+    return heads, head_dim
+
+
+def _gpt_neox(model, g: _Graph, n_layers):
+    """GPT-NeoX: per-head interleaved q|k|v, partial rotary, exact GELU, parallel residual (or not)."""
+    config = model.config
+    if config.hidden_act != "gelu":
+        raise Unfusable(f"activation {config.hidden_act!r}")
+    neox = model.gpt_neox
+    heads = config.num_attention_heads
+    head_dim = config.hidden_size // heads
+    eps = float(config.layer_norm_eps)
+    cos, sin = _rotary_caches(neox.rotary_emb, head_dim, config.max_position_embeddings)
+    cos_cache, sin_cache = g.const("cos_cache", cos), g.const("sin_cache", sin)
+    rotary_dim = 2 * cos.shape[-1]
+    attention = _Attention(g, heads, heads, head_dim)
+    split = g.const("qkv_split", np.array([config.hidden_size] * 3, np.int64))
+    embed = g.weight("embed_in", neox.embed_in.weight)
+    x = g.op("Gather", [embed, "input_ids"])
+    pending = None   # (output, bias) still to be added to the residual stream by the next norm
+
+    def norm(inp, ln):
+        params = [g.weight("ln", ln.weight), g.weight("ln_b", ln.bias)]
+        nonlocal x, pending
+        if pending is None:
+            return g.op("LayerNormalization", [inp, *params], axis=-1, epsilon=eps)
+        out, _, _, x = g.op("SkipLayerNormalization", [pending[0], x, *params, pending[1]], outputs=4, domain=MS,
+                            epsilon=eps)
+        pending = None
+        return out
+
+    for i, layer in enumerate(neox.layers[:n_layers]):
+        attn, mlp = layer.attention, layer.mlp
+        h = norm(x, layer.input_layernorm)
+        # query_key_value rows are [heads, 3, head_dim]: regroup as q | k | v
+        w = attn.query_key_value.weight.view(heads, 3, head_dim, -1).transpose(0, 1).reshape(3 * heads * head_dim, -1)
+        b = attn.query_key_value.bias.view(heads, 3, head_dim).transpose(0, 1).reshape(-1)
+        qkv = g.op("Add", [g.op("MatMul", [h, g.weight("qkv", w.T)]), g.weight("qkv_b", b)])
+        q, k, v = g.op("Split", [qkv, split], outputs=3, axis=-1)
+        q, k = (g.op("RotaryEmbedding", [t, "position_ids", cos_cache, sin_cache], domain=MS, interleaved=0,
+                     num_heads=heads, rotary_embedding_dim=rotary_dim) for t in (q, k))
+        attn_out = g.op("MatMul", [attention(i, q, k, v, float(attn.scaling)), g.weight("dense", attn.dense.weight.T)])
+        if config.use_parallel_residual:   # x + attn(ln1(x)) + mlp(ln2(x))
+            h2 = g.op("LayerNormalization", [x, g.weight("ln2", layer.post_attention_layernorm.weight),
+                                             g.weight("ln2_b", layer.post_attention_layernorm.bias)],
+                      axis=-1, epsilon=eps)
+        else:
+            pending = (attn_out, g.weight("dense_b", attn.dense.bias))
+            h2 = norm(x, layer.post_attention_layernorm)
+        f = g.op("BiasGelu", [g.op("MatMul", [h2, g.weight("fc_in", mlp.dense_h_to_4h.weight.T)]),
+                              g.weight("fc_in_b", mlp.dense_h_to_4h.bias)], domain=MS)
+        mlp_out = g.op("MatMul", [f, g.weight("fc_out", mlp.dense_4h_to_h.weight.T)])
+        if config.use_parallel_residual:
+            pending = (g.op("Add", [attn_out, mlp_out]),
+                       g.weight("out_b", attn.dense.bias + mlp.dense_4h_to_h.bias))
+        else:
+            pending = (mlp_out, g.weight("fc_out_b", mlp.dense_4h_to_h.bias))
+    h = norm(x, neox.final_layer_norm)
+    _lm_head(g, h, model.get_output_embeddings(), neox.embed_in.weight, embed)
+    return heads, head_dim
+
+
+BUILDERS = {"llama": _llama, "qwen2": _llama, "gpt2": _gpt2, "gpt_neox": _gpt_neox}
+
+
+def build(model, shapes: dict, path, opset: int) -> None:
+    """Write the fused graph of `model` to `path`, or raise Unfusable."""
+    builder = BUILDERS.get(model.config.model_type)
+    if builder is None:
+        raise Unfusable(f"no fused builder for model_type {model.config.model_type!r}")
+    n_layers = shapes["num_layers"]
+    g = _Graph()
+    kv_heads, head_dim = builder(model, g, n_layers)
+    if (kv_heads, head_dim) != (shapes["kv_heads"], shapes["head_dim"]):
+        raise Unfusable("the model's cache shapes differ from its config")
+    f32, i64 = TensorProto.FLOAT, TensorProto.INT64
+    kv = lambda name, axis: helper.make_tensor_value_info(name, f32, ["b", kv_heads, axis, head_dim])
+    inputs = [helper.make_tensor_value_info("input_ids", i64, ["b", "q"]),
+              helper.make_tensor_value_info("position_ids", i64, ["b", "q"]),
+              helper.make_tensor_value_info("attention_mask", f32, ["b", 1, "q", "p_plus_q"]),
+              *[kv(n, "p") for n in past_names(n_layers)]]
+    outputs = [helper.make_tensor_value_info("logits", f32, ["b", "q", shapes["vocab_size"]]),
+               *[kv(n, "q") for n in present_names(n_layers)]]
+    graph = helper.make_graph(g.nodes, "specbeam_fused_decoder", inputs, outputs, g.inits)
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset),
+                                                          helper.make_opsetid(MS, 1)],
+                                   producer_name="specbeam", producer_version=GRAPH_VERSION)
+    onnx_model.ir_version = min(onnx_model.ir_version, 10)
+    save(onnx_model, str(path))
