@@ -16,6 +16,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 import specbeam.suite.CounterTotals;
 import specbeam.suite.GridPoint;
 import specbeam.suite.Measurement;
+import specbeam.suite.PairBatch;
+import specbeam.suite.PairedRound;
 import specbeam.suite.PointFailedException;
 import specbeam.suite.PointRunner;
 import specbeam.suite.Profile;
@@ -39,6 +41,7 @@ import java.util.regex.Pattern;
  */
 public final class JmhPointRunner implements PointRunner {
     private static final String INCLUDE = "^" + Pattern.quote(DecodeBenchmark.class.getName() + ".generate") + "$";
+    private static final String PAIRED_INCLUDE = "^" + Pattern.quote(PairedDecodeBenchmark.class.getName() + ".pass") + "$";
 
     private final Options user;
     private final Profile profile;
@@ -61,12 +64,7 @@ public final class JmhPointRunner implements PointRunner {
 
     @Override
     public Measurement run(GridPoint point) {
-        ChainedOptionsBuilder b = new OptionsBuilder().parent(user).include(INCLUDE).shouldFailOnError(true);
-        point.jmhParams().forEach(b::param);
-        b.param("models", models.toString());
-        if (!user.verbosity().hasValue()) {
-            b.verbosity(VerboseMode.SILENT);
-        }
+        ChainedOptionsBuilder b = builder(INCLUDE, point);
         if (profile.warmupIterations() > 0 && !user.getWarmupIterations().hasValue()) {
             b.warmupIterations(profile.warmupIterations());
         }
@@ -79,6 +77,39 @@ public final class JmhPointRunner implements PointRunner {
         if (profile.measurementSeconds() > 0 && !user.getMeasurementTime().hasValue()) {
             b.measurementTime(TimeValue.seconds(profile.measurementSeconds()));
         }
+        return measurement(point, execute(b, point));
+    }
+
+    /**
+     * One fork of {@link PairedDecodeBenchmark}: {@code rounds} paired rounds after a warm-up of
+     * {@link Profile#pairedWarmupIterations()} passes per side ({@code -wi} per side where given); {@code -f}
+     * forks per run are honoured. One side of a round is one pass over the prompts, so {@code -w}/{@code -r}
+     * do not apply.
+     */
+    @Override
+    public PairBatch runPair(GridPoint candidate, int rounds) {
+        ChainedOptionsBuilder b = builder(PAIRED_INCLUDE, candidate);
+        b.mode(org.openjdk.jmh.annotations.Mode.SingleShotTime);
+        b.warmupIterations(2 * user.getWarmupIterations().orElse(profile.pairedWarmupIterations()));
+        b.measurementIterations(2 * rounds);
+        b.warmupBatchSize(1).measurementBatchSize(1);
+        if (!user.getForkCount().hasValue()) {
+            b.forks(1);
+        }
+        return pairBatch(candidate, execute(b, candidate));
+    }
+
+    private ChainedOptionsBuilder builder(String include, GridPoint point) {
+        ChainedOptionsBuilder b = new OptionsBuilder().parent(user).include(include).shouldFailOnError(true);
+        point.jmhParams().forEach(b::param);
+        b.param("models", models.toString());
+        if (!user.verbosity().hasValue()) {
+            b.verbosity(VerboseMode.SILENT);
+        }
+        return b;
+    }
+
+    private RunResult execute(ChainedOptionsBuilder b, GridPoint point) {
         Path scratchFile = null;
         if (wantsResultFile()) {
             scratchFile = scratch.resolve("jmh-run-" + System.nanoTime() + ".tmp");
@@ -87,7 +118,7 @@ public final class JmhPointRunner implements PointRunner {
         try {
             RunResult result = single(new Runner(b.build()).run(), point);
             runs.add(result);
-            return measurement(point, result);
+            return result;
         } catch (RunnerException e) {
             throw new PointFailedException(rootMessage(e));
         } finally {
@@ -147,25 +178,90 @@ public final class JmhPointRunner implements PointRunner {
 
     /** Per measured iteration: ms per generate call; counters summed over all measured iterations. */
     static Measurement measurement(GridPoint point, RunResult run) {
-        List<Double> msPerCall = new ArrayList<>();
-        Map<String, Double> sums = new HashMap<>();
-        double seconds = 0;
+        Side side = new Side(point);
         for (BenchmarkResult fork : run.getBenchmarkResults()) {
-            for (IterationResult it : fork.getIterationResults()) {
-                Map<String, Double> counters = new HashMap<>();
-                for (Map.Entry<String, Result> e : it.getSecondaryResults().entrySet()) {
-                    counters.put(e.getKey(), e.getValue().getScore());
-                    sums.merge(e.getKey(), e.getValue().getScore(), Double::sum);
-                }
-                double msPerOp = it.getPrimaryResult().getScore();
-                double ops = counters.getOrDefault("ops", Double.NaN);
-                double calls = counters.getOrDefault("calls", Double.NaN);
-                msPerCall.add(msPerOp * ops / calls);
-                seconds += msPerOp * ops / 1e3;
-            }
+            fork.getIterationResults().forEach(side::add);
         }
-        return new Measurement(point, msPerCall.stream().mapToDouble(Double::doubleValue).toArray(),
-                CounterTotals.fromMap(sums), seconds, Double.NaN);
+        return side.measurement(Double.NaN);
+    }
+
+    /**
+     * Splits a paired run's iterations into rounds (consecutive iterations, one of each side, in each fork) and
+     * the two sides' measurements.
+     *
+     * @throws PointFailedException when the iterations do not pair up (an odd count, two of one side in a row)
+     */
+    static PairBatch pairBatch(GridPoint candidate, RunResult run) {
+        Side baseline = new Side(candidate.baseline());
+        Side measured = new Side(candidate);
+        List<PairedRound> rounds = new ArrayList<>();
+        int forkIndex = 0;
+        for (BenchmarkResult fork : run.getBenchmarkResults()) {
+            List<IterationResult> its = new ArrayList<>(fork.getIterationResults());
+            if (its.size() % 2 != 0) {
+                throw new PointFailedException("a paired run of " + candidate.label() + " returned " + its.size()
+                        + " iterations, not pairs: pass an even -i to plain JMH, or let the suite set it");
+            }
+            for (int i = 0; i < its.size(); i += 2) {
+                IterationResult first = its.get(i);
+                IterationResult second = its.get(i + 1);
+                boolean baselineFirst = counter(first, "candidate") < 0.5;
+                if (baselineFirst == (counter(second, "candidate") < 0.5)) {
+                    throw new PointFailedException("a paired run of " + candidate.label() + " measured the same side "
+                            + "twice in round " + rounds.size() + ": the warm-up iteration count must be even");
+                }
+                IterationResult b = baselineFirst ? first : second;
+                IterationResult c = baselineFirst ? second : first;
+                double bMs = baseline.add(b);
+                double cMs = measured.add(c);
+                double load = counter(first, "loadAvg1m");
+                double other = (counter(first, "otherCpu") * seconds(first) + counter(second, "otherCpu") * seconds(second))
+                        / (seconds(first) + seconds(second));
+                rounds.add(new PairedRound(forkIndex, rounds.size(), baselineFirst, bMs, cMs, load, other));
+            }
+            forkIndex++;
+        }
+        double load = rounds.stream().mapToDouble(PairedRound::loadAvg1m).filter(Double::isFinite).average()
+                .orElse(Double.NaN);
+        return new PairBatch(baseline.measurement(load), measured.measurement(load), rounds);
+    }
+
+    /** A JMH auxiliary counter of one iteration; NaN when absent. */
+    private static double counter(IterationResult it, String name) {
+        Result r = it.getSecondaryResults().get(name);
+        return r == null ? Double.NaN : r.getScore();
+    }
+
+    private static double seconds(IterationResult it) {
+        return it.getPrimaryResult().getScore() * counter(it, "ops") / 1e3;
+    }
+
+    /** One side's iterations, gathered into a {@link Measurement}. */
+    private static final class Side {
+        private final GridPoint point;
+        private final List<Double> msPerCall = new ArrayList<>();
+        private final Map<String, Double> sums = new HashMap<>();
+        private double seconds;
+
+        Side(GridPoint point) {
+            this.point = point;
+        }
+
+        /** Adds an iteration; returns its ms per generate call. */
+        double add(IterationResult it) {
+            it.getSecondaryResults().forEach((name, r) -> sums.merge(name, r.getScore(), Double::sum));
+            double msPerOp = it.getPrimaryResult().getScore();
+            double ops = counter(it, "ops");
+            double ms = msPerOp * ops / counter(it, "calls");
+            msPerCall.add(ms);
+            seconds += msPerOp * ops / 1e3;
+            return ms;
+        }
+
+        Measurement measurement(double load) {
+            return new Measurement(point, msPerCall.stream().mapToDouble(Double::doubleValue).toArray(),
+                    CounterTotals.fromMap(sums), seconds, load);
+        }
     }
 
     /** The most specific message in a JMH failure (the fork's exception travels as a cause or a suppressed one). */

@@ -15,8 +15,8 @@ import java.util.List;
  * that finishes in about a minute.
  */
 public enum Profile {
-    FULL(0, 0, 0, 0, 10),
-    QUICK(1, 1, 3, 1, 2);
+    FULL(0, 0, 0, 0, 10, new Pairing(0.05, 60, 8, 4, 80), 1),
+    QUICK(1, 1, 3, 1, 2, new Pairing(0.05, 10, 3, 2, 6), 1);
 
     /** JMH warm-up iterations/seconds and measurement iterations/seconds; 0 = keep DecodeBenchmark's annotations. */
     private final int warmupIterations;
@@ -25,14 +25,28 @@ public enum Profile {
     private final int measurementSeconds;
     /** Continuation-task items used for the quality metrics (at most). */
     private final int qualityItems;
+    /** Rounds per speculative point (paired with its baseline). */
+    private final Pairing pairing;
+    /** Paired runs: warm-up passes over the prompts per side, in each fork. */
+    private final int pairedWarmupIterations;
 
     Profile(int warmupIterations, int warmupSeconds, int measurementIterations, int measurementSeconds,
-            int qualityItems) {
+            int qualityItems, Pairing pairing, int pairedWarmupIterations) {
         this.warmupIterations = warmupIterations;
         this.warmupSeconds = warmupSeconds;
         this.measurementIterations = measurementIterations;
         this.measurementSeconds = measurementSeconds;
         this.qualityItems = qualityItems;
+        this.pairing = pairing;
+        this.pairedWarmupIterations = pairedWarmupIterations;
+    }
+
+    public Pairing pairing() {
+        return pairing;
+    }
+
+    public int pairedWarmupIterations() {
+        return pairedWarmupIterations;
     }
 
     public int warmupIterations() {

@@ -5,6 +5,8 @@ import specbeam.quality.QualityEvaluator;
 import specbeam.quality.QualityResult;
 import specbeam.quality.TextGenerator;
 import specbeam.report.ComparisonRow;
+import specbeam.report.PairedRatio;
+import specbeam.report.RoundRow;
 import specbeam.report.CsvFiles;
 import specbeam.report.ReportFile;
 import specbeam.report.ReportTables;
@@ -43,10 +45,12 @@ public final class Suite {
     private final Wiring wiring;
     private final PrintStream out;
     private final String command;
+    private final Pairing pairing;
 
     public Suite(SuiteOptions options, Grid.Plan plan, ModelPair pair, PointRunner runner, Wiring wiring,
-                 PrintStream out, String command) {
+                 PrintStream out, String command, Pairing pairing) {
         this.options = options;
+        this.pairing = pairing;
         this.plan = plan;
         this.pair = pair;
         this.runner = runner;
@@ -64,31 +68,53 @@ public final class Suite {
                 options.profile().name().toLowerCase(Locale.ROOT), pair.dir());
         plan.notes().forEach(n -> out.println("  note: " + n));
         double load = RunMetadata.readLoadAverage();
-        int cores = Runtime.getRuntime().availableProcessors();
-        if (load > 0.5 * cores) {
+        if (load > 0.5 * Runtime.getRuntime().availableProcessors()) {
             out.printf(Locale.ROOT, "  warning: load average %.1f on %d cores: other processes compete for the CPU, "
-                    + "timings will be slower and noisier than on an idle machine%n", load, cores);
+                    + "timings will be slower and noisier than on an idle machine%n", load,
+                    Runtime.getRuntime().availableProcessors());
         }
 
-        // 1. Measure.
-        List<Measurement> measured = new ArrayList<>();
+        // 1. Measure: each speculative point in paired rounds with its baseline (which is measured only there),
+        //    the other target-only points alone.
+        Set<GridPoint> paired = new LinkedHashSet<>();
+        points.stream().filter(p -> pairsWithBaseline(p, points)).forEach(p -> paired.add(p.baseline()));
+        RoundScheduler scheduler = new RoundScheduler(runner, pairing);
+        Map<GridPoint, List<Measurement>> baselineSides = new LinkedHashMap<>();
+        Map<GridPoint, Measurement> byPoint = new LinkedHashMap<>();
+        List<PairedMeasurement> pairs = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        for (int i = 0; i < points.size(); i++) {
-            GridPoint p = points.get(i);
-            out.printf(Locale.ROOT, "[%d/%d] %-40s ", i + 1, points.size(), p.label());
+        int cores = Runtime.getRuntime().availableProcessors();
+        List<GridPoint> units = points.stream().filter(p -> !paired.contains(p)).toList();
+        for (int i = 0; i < units.size(); i++) {
+            GridPoint p = units.get(i);
+            boolean pair = pairsWithBaseline(p, points);
+            String label = pair ? p.label() + " vs " + p.baseline().label() : p.label();
+            out.printf(Locale.ROOT, "[%d/%d] %-40s ", i + 1, units.size(), label);
             out.flush();
             long pointStart = System.nanoTime();
             double pointLoad = RunMetadata.readLoadAverage();
             try {
-                Measurement m = runner.run(p).withLoadAverage(pointLoad);
-                measured.add(m);
-                out.println(summary(m) + String.format(Locale.ROOT, "  (%.0f s, load %.1f, %s elapsed)",
+                String line;
+                if (pair) {
+                    PairedMeasurement pm = scheduler.measure(p);
+                    pairs.add(pm);
+                    baselineSides.computeIfAbsent(p.baseline(), b -> new ArrayList<>()).add(pm.baseline());
+                    byPoint.put(p, pm.candidate());
+                    line = summary(pm, cores);
+                } else {
+                    Measurement m = runner.run(p).withLoadAverage(pointLoad);
+                    byPoint.put(p, m);
+                    line = summary(m);
+                }
+                out.println(line + String.format(Locale.ROOT, "  (%.0f s, load %.1f, %s elapsed)",
                         (System.nanoTime() - pointStart) / 1e9, pointLoad, minutes(System.nanoTime() - t0)));
             } catch (PointFailedException e) {
-                failures.add(p.label() + ": " + e.getMessage());
+                failures.add(label + ": " + e.getMessage());
                 out.println("FAILED: " + e.getMessage());
             }
         }
+        baselineSides.forEach((b, sides) -> byPoint.put(b, Measurement.merge(sides)));
+        List<Measurement> measured = points.stream().filter(byPoint::containsKey).map(byPoint::get).toList();
 
         if (measured.isEmpty()) {
             out.println("nothing was measured: " + options.csv() + " and " + options.reportFile() + " left unchanged");
@@ -100,13 +126,20 @@ public final class Suite {
         Map<GridPoint, QualityResult> quality = quality(measured, failures);
 
         // 3. Write.
+        String settings = runner.settings() + (pairs.isEmpty() ? "" : "; paired rounds " + pairing.describe());
         RunMetadata meta = RunMetadata.collect(start, wiring.onnxRuntimeVersion(), wiring.modelFiles(pair.target()),
-                anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), runner.settings());
-        List<ResultRow> rows = ResultRows.build(measured, quality, meta);
+                anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), settings);
+        Map<GridPoint, PairedMeasurement> speedups = new LinkedHashMap<>();
+        pairs.forEach(pm -> speedups.put(pm.point(), pm));
+        List<ResultRow> rows = ResultRows.build(measured, speedups, quality, meta);
         List<ComparisonRow> hf = readHfBaseline();
         RunSummary summary = new RunSummary(options.profile().name().toLowerCase(Locale.ROOT), command,
                 (System.nanoTime() - t0) / 1e9, failures, plan.notes());
         writeOutputs(rows, hf, summary, true);
+        if (!pairs.isEmpty()) {
+            CsvFiles.writeRounds(options.roundsCsv(), RoundRow.of(pairs, cores));
+            out.println("rounds: " + options.roundsCsv());
+        }
         Path jmhFile = runner.writeResultFile(options.out());
         if (jmhFile != null) {
             out.println("JMH results: " + jmhFile);
@@ -123,7 +156,7 @@ public final class Suite {
             throw new UsageException(options.csv() + " does not exist: run the grid first (or pass --out)");
         }
         List<ResultRow> rows = CsvFiles.readResults(options.csv());
-        Suite s = new Suite(options, new Grid.Plan(List.of(), List.of()), null, null, null, out, "");
+        Suite s = new Suite(options, new Grid.Plan(List.of(), List.of()), null, null, null, out, "", null);
         s.writeOutputs(rows, s.readHfBaseline(), new RunSummary("", "", 0, List.of(), List.of()), false);
     }
 
@@ -208,6 +241,11 @@ public final class Suite {
         return out;
     }
 
+    /** Whether a point is measured in paired rounds: a speculative point whose baseline is in the grid too. */
+    static boolean pairsWithBaseline(GridPoint p, List<GridPoint> points) {
+        return p.mode().isSpeculative() && points.contains(p.baseline());
+    }
+
     static boolean anySpeculative(List<GridPoint> points) {
         return points.stream().anyMatch(p -> p.mode().isSpeculative());
     }
@@ -221,6 +259,21 @@ public final class Suite {
         if (m.point().mode().isSpeculative()) {
             sb.append(String.format(Locale.ROOT, "  acceptance %.2f  steps/fwd %.2f", c.acceptanceRate(),
                     c.stepsPerTargetForward()));
+        }
+        return sb.toString();
+    }
+
+    /** One progress line's worth of a paired point: the speedup, its interval and the rounds behind it. */
+    static String summary(PairedMeasurement pm, int cores) {
+        PairedRatio r = pm.speedup();
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "%.2fx [%.2f, %.2f] (±%.1f%%, %s), %d rounds in %d fork(s), %s;  %.1f vs %.1f ms/gen",
+                r.speedup(), r.low(), r.high(), 100 * r.relHalfWidth(), r.verdict(), r.n(), pm.forks(), pm.stop(),
+                SampleStats.of(pm.candidate().msPerCall()).mean(), SampleStats.of(pm.baseline().msPerCall()).mean()));
+        long loaded = pm.roundsUnderLoad(cores);
+        if (loaded > 0) {
+            sb.append(String.format(Locale.ROOT, ", %d round(s) under load (other processes up to %.1f cores)",
+                    loaded, pm.maxOtherCpu()));
         }
         return sb.toString();
     }
