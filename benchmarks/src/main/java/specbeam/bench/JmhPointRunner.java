@@ -21,6 +21,7 @@ import specbeam.suite.PairedRound;
 import specbeam.suite.PointFailedException;
 import specbeam.suite.PointRunner;
 import specbeam.suite.Profile;
+import specbeam.tasks.ModelPair;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,7 +42,7 @@ import java.util.regex.Pattern;
  */
 public final class JmhPointRunner implements PointRunner {
     private static final String INCLUDE = "^" + Pattern.quote(DecodeBenchmark.class.getName() + ".generate") + "$";
-    private static final String PAIRED_INCLUDE = "^" + Pattern.quote(PairedDecodeBenchmark.class.getName() + ".pass") + "$";
+    private static final String PAIRED_INCLUDE = "^" + Pattern.quote(PairedDecodeBenchmark.class.getName() + ".generate") + "$";
 
     private final Options user;
     private final Profile profile;
@@ -82,21 +83,23 @@ public final class JmhPointRunner implements PointRunner {
 
     /**
      * One fork of {@link PairedDecodeBenchmark}: {@code rounds} paired rounds after a warm-up of
-     * {@link Profile#pairedWarmupIterations()} passes per side ({@code -wi} per side where given); {@code -f}
-     * forks per run are honoured. One side of a round is one pass over the prompts, so {@code -w}/{@code -r}
-     * do not apply.
+     * {@link Profile#pairedWarmupIterations()} rounds ({@code -wi} where given); {@code -f} forks per run are
+     * honoured. A round is one pass over the prompts per side, one generate call per iteration, so
+     * {@code -w}/{@code -r} do not apply.
      */
     @Override
     public PairBatch runPair(GridPoint candidate, int rounds) {
+        int prompts = new ModelPair(models).prompts().size();
+        int calls = (prompts + candidate.batch() - 1) / candidate.batch();
         ChainedOptionsBuilder b = builder(PAIRED_INCLUDE, candidate);
         b.mode(org.openjdk.jmh.annotations.Mode.SingleShotTime);
-        b.warmupIterations(2 * user.getWarmupIterations().orElse(profile.pairedWarmupIterations()));
-        b.measurementIterations(2 * rounds);
+        b.warmupIterations(2 * calls * user.getWarmupIterations().orElse(profile.pairedWarmupIterations()));
+        b.measurementIterations(2 * calls * rounds);
         b.warmupBatchSize(1).measurementBatchSize(1);
         if (!user.getForkCount().hasValue()) {
             b.forks(1);
         }
-        return pairBatch(candidate, execute(b, candidate));
+        return pairBatch(candidate, execute(b, candidate), calls);
     }
 
     private ChainedOptionsBuilder builder(String include, GridPoint point) {
@@ -180,44 +183,49 @@ public final class JmhPointRunner implements PointRunner {
     static Measurement measurement(GridPoint point, RunResult run) {
         Side side = new Side(point);
         for (BenchmarkResult fork : run.getBenchmarkResults()) {
-            fork.getIterationResults().forEach(side::add);
+            fork.getIterationResults().forEach(it -> side.add(List.of(it)));
         }
         return side.measurement(Double.NaN);
     }
 
     /**
-     * Splits a paired run's iterations into rounds (consecutive iterations, one of each side, in each fork) and
-     * the two sides' measurements.
+     * Splits a paired run's iterations into rounds and the two sides' measurements. A round is {@code 2 x calls}
+     * consecutive iterations of one fork, in which every prompt batch was decoded once by each side (see
+     * {@link PairedRoundState}); its times are each side's mean ms per generate call over the round.
      *
-     * @throws PointFailedException when the iterations do not pair up (an odd count, two of one side in a row)
+     * @param calls generate calls per pass over the prompts
+     * @throws PointFailedException when the iterations do not form such rounds
      */
-    static PairBatch pairBatch(GridPoint candidate, RunResult run) {
+    static PairBatch pairBatch(GridPoint candidate, RunResult run, int calls) {
         Side baseline = new Side(candidate.baseline());
         Side measured = new Side(candidate);
         List<PairedRound> rounds = new ArrayList<>();
         int forkIndex = 0;
         for (BenchmarkResult fork : run.getBenchmarkResults()) {
             List<IterationResult> its = new ArrayList<>(fork.getIterationResults());
-            if (its.size() % 2 != 0) {
+            if (its.size() % (2 * calls) != 0) {
                 throw new PointFailedException("a paired run of " + candidate.label() + " returned " + its.size()
-                        + " iterations, not pairs: pass an even -i to plain JMH, or let the suite set it");
+                        + " iterations, not whole rounds of " + 2 * calls + ": let the suite set -wi and -i");
             }
-            for (int i = 0; i < its.size(); i += 2) {
-                IterationResult first = its.get(i);
-                IterationResult second = its.get(i + 1);
-                boolean baselineFirst = counter(first, "candidate") < 0.5;
-                if (baselineFirst == (counter(second, "candidate") < 0.5)) {
-                    throw new PointFailedException("a paired run of " + candidate.label() + " measured the same side "
-                            + "twice in round " + rounds.size() + ": the warm-up iteration count must be even");
+            for (int i = 0; i < its.size(); i += 2 * calls) {
+                List<IterationResult> round = its.subList(i, i + 2 * calls);
+                List<IterationResult> b = new ArrayList<>();
+                List<IterationResult> c = new ArrayList<>();
+                long[] seen = new long[2 * calls];
+                for (IterationResult it : round) {
+                    boolean isCandidate = counter(it, "candidate") > 0.5;
+                    int batch = (int) Math.round(counter(it, "batchIndex"));
+                    if (batch < 0 || batch >= calls || seen[2 * batch + (isCandidate ? 1 : 0)]++ > 0) {
+                        throw new PointFailedException("a paired run of " + candidate.label() + " did not decode every "
+                                + "prompt once per side in round " + rounds.size() + ": let the suite set -wi and -i");
+                    }
+                    (isCandidate ? c : b).add(it);
                 }
-                IterationResult b = baselineFirst ? first : second;
-                IterationResult c = baselineFirst ? second : first;
                 double bMs = baseline.add(b);
                 double cMs = measured.add(c);
-                double load = counter(first, "loadAvg1m");
-                double other = (counter(first, "otherCpu") * seconds(first) + counter(second, "otherCpu") * seconds(second))
-                        / (seconds(first) + seconds(second));
-                rounds.add(new PairedRound(forkIndex, rounds.size(), baselineFirst, bMs, cMs, load, other));
+                double seconds = round.stream().mapToDouble(JmhPointRunner::seconds).sum();
+                double other = round.stream().mapToDouble(it -> counter(it, "otherCpu") * seconds(it)).sum() / seconds;
+                rounds.add(new PairedRound(forkIndex, rounds.size(), bMs, cMs, counter(round.get(0), "loadAvg1m"), other));
             }
             forkIndex++;
         }
@@ -232,11 +240,12 @@ public final class JmhPointRunner implements PointRunner {
         return r == null ? Double.NaN : r.getScore();
     }
 
+    /** Measured seconds of an iteration. */
     private static double seconds(IterationResult it) {
         return it.getPrimaryResult().getScore() * counter(it, "ops") / 1e3;
     }
 
-    /** One side's iterations, gathered into a {@link Measurement}. */
+    /** One side's iterations, gathered into a {@link Measurement}: one entry of ms per call per group added. */
     private static final class Side {
         private final GridPoint point;
         private final List<Double> msPerCall = new ArrayList<>();
@@ -247,14 +256,18 @@ public final class JmhPointRunner implements PointRunner {
             this.point = point;
         }
 
-        /** Adds an iteration; returns its ms per generate call. */
-        double add(IterationResult it) {
-            it.getSecondaryResults().forEach((name, r) -> sums.merge(name, r.getScore(), Double::sum));
-            double msPerOp = it.getPrimaryResult().getScore();
-            double ops = counter(it, "ops");
-            double ms = msPerOp * ops / counter(it, "calls");
+        /** Adds a group of iterations (one, or one side of a round); returns its mean ms per generate call. */
+        double add(List<IterationResult> group) {
+            double groupSeconds = 0;
+            double calls = 0;
+            for (IterationResult it : group) {
+                it.getSecondaryResults().forEach((name, r) -> sums.merge(name, r.getScore(), Double::sum));
+                groupSeconds += seconds(it);
+                calls += counter(it, "calls");
+            }
+            double ms = groupSeconds * 1e3 / calls;
             msPerCall.add(ms);
-            seconds += msPerOp * ops / 1e3;
+            seconds += groupSeconds;
             return ms;
         }
 

@@ -13,7 +13,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.Blackhole;
 import specbeam.Engine;
 import specbeam.EngineOptions;
 import specbeam.decode.GenerationConfig;
@@ -27,30 +26,29 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A speculative point and its target-only baseline in paired rounds: iterations alternate between the two
- * (baseline, candidate, then candidate, baseline, ...; see {@link PairedRoundState}), so two consecutive
- * iterations form a round whose ratio is immune to whatever slowed the machine for longer than a round.
+ * A speculative point and its target-only baseline in paired rounds: each prompt batch is decoded by the
+ * baseline and by the candidate back to back, one generate call per iteration ({@code SingleShotTime}), and a
+ * round is one such pass over all the study prompts (see {@link PairedRoundState} for the schedule). A round's
+ * two halves therefore decode the same prompts, interleaved call by call, so load from other processes that
+ * lasts longer than a call or two slows both halves alike and cancels in the round's ratio, and the prompts'
+ * different costs do not add to the spread of the ratios.
  *
- * <p>Why one JVM for both sides: the baseline's and the candidate's iterations then share one JIT state
- * (compiled during the same warm-up, which alternates too), one engine — the same ONNX Runtime session for the
- * target, the same thread pool and memory — and the same fork-level luck (heap layout, CPU frequency), so
- * nothing but the decoding strategy differs between the two halves of a round. Measuring them in separate
- * forks minutes apart, as {@link DecodeBenchmark} per point would, lets the load of other processes land on
- * one side of the ratio only.
+ * <p>Why one JVM for both sides: the baseline's and the candidate's calls then share one JIT state (compiled
+ * during the same warm-up, which interleaves too), one engine — the same ONNX Runtime session for the target,
+ * the same thread pool and memory — and the same fork-level luck (heap layout, CPU frequency), so nothing but the
+ * decoding strategy differs between the two halves of a round. Measuring them in separate forks minutes apart,
+ * as one {@link DecodeBenchmark} run per point would, lets the load of other processes land on one side of the
+ * ratio only.
  *
- * <p>One iteration is one operation ({@code SingleShotTime}), and one operation is one pass over all the study
- * prompts ({@code batch} prompts per {@code Engine.generate} call): every iteration of either side decodes the
- * same prompts, so a round compares equal work and the prompts' different costs do not add to the spread of the
- * ratios, and a round is as short as it can be (the shorter a round, the less load can change within it). The
- * parameters are those of {@link DecodeBenchmark} and name the candidate; {@code java -jar benchmarks.jar} sets
- * the iteration counts (warm-up and measurement iterations must be even: they go in pairs).
+ * <p>The parameters are those of {@link DecodeBenchmark} and name the candidate. {@code java -jar benchmarks.jar}
+ * sets the iteration counts: warm-up and measurement are whole rounds ({@code 2 x calls per pass} iterations).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(1)
-@Warmup(iterations = 2)
-@Measurement(iterations = 12)
+@Warmup(iterations = 10)
+@Measurement(iterations = 80)
 public class PairedDecodeBenchmark {
 
     /** The speculative mode: speculative, speculative_beam, speculative_sampling. */
@@ -86,7 +84,7 @@ public class PairedDecodeBenchmark {
     private Engine engine;
     private GenerationConfig candidate;
     private GenerationConfig baseline;
-    private List<List<int[]>> batches; // [calls][batch] prompt token ids: one operation decodes all of them
+    private List<List<int[]>> batches; // [calls][batch] prompt token ids: one round decodes each once per side
 
     @Setup(Level.Trial)
     public void open() {
@@ -108,14 +106,16 @@ public class PairedDecodeBenchmark {
     }
 
     @Benchmark
-    public void pass(PairedRoundState round, DecodeCounters counters, Blackhole bh) {
-        GenerationConfig config = round.isCandidate() ? candidate : baseline;
-        for (List<int[]> prompts : batches) {
-            GenerationResult result = engine.generate(prompts, config);
-            counters.add(result.stats());
-            bh.consume(result);
-        }
+    public GenerationResult generate(PairedRoundState round, DecodeCounters counters) {
+        GenerationResult result = engine.generate(batches.get(round.batch()), round.isCandidate() ? candidate : baseline);
+        counters.add(result.stats());
         counters.ops++;
+        return result;
+    }
+
+    /** Generate calls in one pass over the prompts. */
+    int callsPerPass() {
+        return batches.size();
     }
 
     @TearDown(Level.Trial)

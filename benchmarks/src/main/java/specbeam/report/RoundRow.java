@@ -29,8 +29,6 @@ public record RoundRow(
         int fork,
         /* round within the point, from 0, numbered through the forks */
         int round,
-        /* whether the baseline ran first in this round (the order alternates) */
-        boolean baselineFirst,
         /* mean milliseconds per generate call of each side in this round */
         Double baselineMs,
         Double candidateMs,
@@ -50,7 +48,7 @@ public record RoundRow(
             GridPoint p = pm.point();
             for (PairedRound r : pm.rounds()) {
                 rows.add(new RoundRow(p.mode().id(), p.k(), p.beamWidth(), p.adaptive(), p.batch(), p.provider().id(),
-                        p.maxNewTokens(), p.baseline().label(), r.fork(), r.round(), r.baselineFirst(),
+                        p.maxNewTokens(), p.baseline().label(), r.fork(), r.round(),
                         ResultRows.num(r.baselineMs()), ResultRows.num(r.candidateMs()), ResultRows.num(r.ratio()),
                         ResultRows.num(r.loadAvg1m()), ResultRows.num(r.otherCpu()), r.underLoad(cores)));
             }

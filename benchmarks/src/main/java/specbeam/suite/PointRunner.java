@@ -20,8 +20,8 @@ public interface PointRunner {
      * alternating the order from round to round ({@link PairedRound#baselineFirst}).
      *
      * <p>This default pairs whole runs of {@link #run}: each round runs the baseline, then the candidate (or the
-     * other way round), one after the other. The JMH runner overrides it to alternate the two inside one fork,
-     * which keeps a round short and both sides in the same JVM.
+     * other way round), one after the other. The JMH runner overrides it to interleave the two call by call
+     * inside one fork, which keeps the halves of a round close in time and both sides in the same JVM.
      *
      * @throws PointFailedException when a side could not be measured
      */
@@ -39,7 +39,7 @@ public interface PointRunner {
             Measurement c = baselineFirst ? second : first;
             baseSide.add(b.withLoadAverage(load));
             candidateSide.add(c.withLoadAverage(load));
-            out.add(new PairedRound(0, r, baselineFirst, mean(b.msPerCall()), mean(c.msPerCall()), load, Double.NaN));
+            out.add(new PairedRound(0, r, mean(b.msPerCall()), mean(c.msPerCall()), load, Double.NaN));
         }
         return new PairBatch(Measurement.merge(baseSide), Measurement.merge(candidateSide), out);
     }
