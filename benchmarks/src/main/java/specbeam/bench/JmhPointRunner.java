@@ -149,6 +149,14 @@ public final class JmhPointRunner implements PointRunner {
         return wi + " x " + w + " warm-up, " + i + " x " + r + " measurement, " + forks + " fork(s) per point, average time";
     }
 
+    @Override
+    public String pairedSettings() {
+        int wi = user.getWarmupIterations().orElse(profile.pairedWarmupIterations());
+        int forks = user.getForkCount().orElse(1);
+        return "baseline and speculative point interleaved call by call in " + forks + " JVM(s) per fork run, "
+                + "a round = one pass over the prompts per side, " + wi + " warm-up round(s) per fork";
+    }
+
     private boolean wantsResultFile() {
         return user.getResultFormat().hasValue() || user.getResult().hasValue();
     }

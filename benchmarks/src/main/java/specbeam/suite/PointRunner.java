@@ -49,6 +49,11 @@ public interface PointRunner {
         return "";
     }
 
+    /** How {@link #runPair} measures, in words, for the run's metadata. */
+    default String pairedSettings() {
+        return "each round one run of each side, alternating which goes first";
+    }
+
     /** Writes a combined raw result file of all runs when the user asked for one; returns it, or {@code null}. */
     default Path writeResultFile(Path defaultDir) {
         return null;

@@ -33,9 +33,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One run of the suite, in three phases: (1) measure every grid point (JMH, one run per point, progress on
- * stdout); (2) quality of every measured point, outside the timed path; (3) CSV files and the report, each
- * written atomically, so an interrupted run leaves the previous files intact.
+ * One run of the suite, in three phases: (1) measure every grid point with JMH, progress on stdout: each
+ * speculative point in paired rounds with its baseline ({@link RoundScheduler}), so that its speedup compares
+ * times taken side by side, and the target-only points that no speculative point pairs with in one run each;
+ * (2) quality of every measured point, outside the timed path; (3) CSV files and the report, each written
+ * atomically, so an interrupted run leaves the previous files intact.
  */
 public final class Suite {
     private final SuiteOptions options;
@@ -126,7 +128,15 @@ public final class Suite {
         Map<GridPoint, QualityResult> quality = quality(measured, failures);
 
         // 3. Write.
-        String settings = runner.settings() + (pairs.isEmpty() ? "" : "; paired rounds " + pairing.describe());
+        List<String> parts = new ArrayList<>();
+        if (pairs.size() < measured.size() - baselineSides.size()) {
+            parts.add((pairs.isEmpty() ? "" : "target-only points without a speculative one: ") + runner.settings());
+        }
+        if (!pairs.isEmpty()) {
+            parts.add("speculative points in paired rounds with their baseline: " + runner.pairedSettings() + ", "
+                    + pairing.firstRounds() + " rounds in the first fork, then more " + pairing.describe());
+        }
+        String settings = String.join("; ", parts);
         RunMetadata meta = RunMetadata.collect(start, wiring.onnxRuntimeVersion(), wiring.modelFiles(pair.target()),
                 anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), settings);
         Map<GridPoint, PairedMeasurement> speedups = new LinkedHashMap<>();
