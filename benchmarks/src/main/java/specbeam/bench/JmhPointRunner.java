@@ -103,7 +103,9 @@ public final class JmhPointRunner implements PointRunner {
     }
 
     private ChainedOptionsBuilder builder(String include, GridPoint point) {
-        ChainedOptionsBuilder b = new OptionsBuilder().parent(user).include(include).shouldFailOnError(true);
+        // the results are read as milliseconds whatever -tu says
+        ChainedOptionsBuilder b = new OptionsBuilder().parent(user).include(include).shouldFailOnError(true)
+                .timeUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
         point.jmhParams().forEach(b::param);
         b.param("models", models.toString());
         if (!user.verbosity().hasValue()) {

@@ -5,13 +5,13 @@ import specbeam.quality.QualityEvaluator;
 import specbeam.quality.QualityResult;
 import specbeam.quality.TextGenerator;
 import specbeam.report.ComparisonRow;
-import specbeam.report.PairedRatio;
-import specbeam.report.RoundRow;
 import specbeam.report.CsvFiles;
+import specbeam.report.PairedRatio;
 import specbeam.report.ReportFile;
 import specbeam.report.ReportTables;
 import specbeam.report.ResultRow;
 import specbeam.report.ResultRows;
+import specbeam.report.RoundRow;
 import specbeam.report.RunMetadata;
 import specbeam.report.RunSummary;
 import specbeam.report.SampleStats;
@@ -70,10 +70,10 @@ public final class Suite {
                 options.profile().name().toLowerCase(Locale.ROOT), pair.dir());
         plan.notes().forEach(n -> out.println("  note: " + n));
         double load = RunMetadata.readLoadAverage();
-        if (load > 0.5 * Runtime.getRuntime().availableProcessors()) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (load > 0.5 * cores) {
             out.printf(Locale.ROOT, "  warning: load average %.1f on %d cores: other processes compete for the CPU, "
-                    + "timings will be slower and noisier than on an idle machine%n", load,
-                    Runtime.getRuntime().availableProcessors());
+                    + "timings will be slower and noisier than on an idle machine%n", load, cores);
         }
 
         // 1. Measure: each speculative point in paired rounds with its baseline (which is measured only there),
@@ -85,7 +85,6 @@ public final class Suite {
         Map<GridPoint, Measurement> byPoint = new LinkedHashMap<>();
         List<PairedMeasurement> pairs = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        int cores = Runtime.getRuntime().availableProcessors();
         List<GridPoint> units = points.stream().filter(p -> !paired.contains(p)).toList();
         for (int i = 0; i < units.size(); i++) {
             GridPoint p = units.get(i);
@@ -145,11 +144,10 @@ public final class Suite {
         List<ComparisonRow> hf = readHfBaseline();
         RunSummary summary = new RunSummary(options.profile().name().toLowerCase(Locale.ROOT), command,
                 (System.nanoTime() - t0) / 1e9, failures, plan.notes());
+        // Written first, and even when empty, so that it always belongs to the results written next.
+        CsvFiles.writeRounds(options.roundsCsv(), RoundRow.of(pairs, cores));
+        out.println("rounds: " + options.roundsCsv());
         writeOutputs(rows, hf, summary, true);
-        if (!pairs.isEmpty()) {
-            CsvFiles.writeRounds(options.roundsCsv(), RoundRow.of(pairs, cores));
-            out.println("rounds: " + options.roundsCsv());
-        }
         Path jmhFile = runner.writeResultFile(options.out());
         if (jmhFile != null) {
             out.println("JMH results: " + jmhFile);
@@ -277,7 +275,7 @@ public final class Suite {
     static String summary(PairedMeasurement pm, int cores) {
         PairedRatio r = pm.speedup();
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "%.2fx [%.2f, %.2f] (±%.1f%%, %s), %d rounds in %d fork(s), %s;  %.1f vs %.1f ms/gen",
+                "%.2fx [%.2f, %.2f] (±%.1f%%, %s), %d rounds in %d fork(s), %s;  %.1f ms/gen vs %.1f (baseline)",
                 r.speedup(), r.low(), r.high(), 100 * r.relHalfWidth(), r.verdict(), r.n(), pm.forks(), pm.stop(),
                 SampleStats.of(pm.candidate().msPerCall()).mean(), SampleStats.of(pm.baseline().msPerCall()).mean()));
         long loaded = pm.roundsUnderLoad(cores);

@@ -177,6 +177,15 @@ class SuiteMainTest {
     }
 
     @Test
+    void targetOnlyPointsAreMeasuredAloneAndLeaveNoRounds() throws IOException {
+        assertThat(run("--quick", "-p", "mode=greedy,beam")).as(err()).isZero();
+        assertThat(wiring.measured).extracting(GridPoint::label).containsExactly("greedy", "beam B=4");
+        assertThat(Files.readAllLines(out.resolve("rounds-quick.csv"))).hasSize(1).first().asString()
+                .startsWith("mode,k,beam_width,");
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("[1/2] greedy").contains("[2/2] beam B=4");
+    }
+
+    @Test
     void reportOnlyRegeneratesFromTheCsvWithoutMeasuring() throws IOException {
         assertThat(run("--quick")).isZero();
         Path report = out.resolve("REPORT-quick.md");
