@@ -155,8 +155,8 @@ public final class JmhPointRunner implements PointRunner {
     public String pairedSettings() {
         int wi = user.getWarmupIterations().orElse(profile.pairedWarmupIterations());
         int forks = user.getForkCount().orElse(1);
-        return "baseline and speculative point interleaved call by call in " + forks + " JVM(s) per fork run, "
-                + "a round = one pass over the prompts per side, " + wi + " warm-up round(s) per fork";
+        return "baseline and speculative point interleaved call by call in one JVM (" + forks + " fork(s) per run), "
+                + "a round = one pass over the study prompts per side, " + wi + " warm-up round(s) per fork";
     }
 
     private boolean wantsResultFile() {

@@ -155,6 +155,16 @@ public final class Suite {
         out.printf(Locale.ROOT, "done in %s: %d of %d points measured%n", minutes(System.nanoTime() - t0),
                 measured.size(), points.size());
         failures.forEach(f -> out.println("  not measured: " + f));
+        List<PairedMeasurement> imprecise = pairs.stream().filter(pm -> !pm.speedup().isWithin(pairing.precision())).toList();
+        if (!imprecise.isEmpty()) {
+            double busiest = imprecise.stream().mapToDouble(PairedMeasurement::maxOtherCpu).filter(Double::isFinite)
+                    .max().orElse(Double.NaN);
+            out.printf(Locale.ROOT, "  note: %d of %d speedups did not get within ±%.0f%% in %.0f s%s: their intervals "
+                            + "are wider (see the report); rerun on a quieter machine or raise --budget%n",
+                    imprecise.size(), pairs.size(), 100 * pairing.precision(), pairing.budgetSeconds(),
+                    Double.isFinite(busiest) ? String.format(Locale.ROOT,
+                            " (other processes used up to %.1f of %d cores during their rounds)", busiest, cores) : "");
+        }
         return failures.isEmpty() ? 0 : 1;
     }
 
