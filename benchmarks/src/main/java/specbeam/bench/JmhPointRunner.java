@@ -16,9 +16,12 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 import specbeam.suite.CounterTotals;
 import specbeam.suite.GridPoint;
 import specbeam.suite.Measurement;
+import specbeam.suite.PairBatch;
+import specbeam.suite.PairedRound;
 import specbeam.suite.PointFailedException;
 import specbeam.suite.PointRunner;
 import specbeam.suite.Profile;
+import specbeam.tasks.ModelPair;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,6 +42,7 @@ import java.util.regex.Pattern;
  */
 public final class JmhPointRunner implements PointRunner {
     private static final String INCLUDE = "^" + Pattern.quote(DecodeBenchmark.class.getName() + ".generate") + "$";
+    private static final String PAIRED_INCLUDE = "^" + Pattern.quote(PairedDecodeBenchmark.class.getName() + ".generate") + "$";
 
     private final Options user;
     private final Profile profile;
@@ -61,12 +65,7 @@ public final class JmhPointRunner implements PointRunner {
 
     @Override
     public Measurement run(GridPoint point) {
-        ChainedOptionsBuilder b = new OptionsBuilder().parent(user).include(INCLUDE).shouldFailOnError(true);
-        point.jmhParams().forEach(b::param);
-        b.param("models", models.toString());
-        if (!user.verbosity().hasValue()) {
-            b.verbosity(VerboseMode.SILENT);
-        }
+        ChainedOptionsBuilder b = builder(INCLUDE, point);
         if (profile.warmupIterations() > 0 && !user.getWarmupIterations().hasValue()) {
             b.warmupIterations(profile.warmupIterations());
         }
@@ -79,6 +78,43 @@ public final class JmhPointRunner implements PointRunner {
         if (profile.measurementSeconds() > 0 && !user.getMeasurementTime().hasValue()) {
             b.measurementTime(TimeValue.seconds(profile.measurementSeconds()));
         }
+        return measurement(point, execute(b, point));
+    }
+
+    /**
+     * One fork of {@link PairedDecodeBenchmark}: {@code rounds} paired rounds after a warm-up of
+     * {@link Profile#pairedWarmupIterations()} rounds ({@code -wi} where given); {@code -f} forks per run are
+     * honoured. A round is one pass over the prompts per side, one generate call per iteration, so
+     * {@code -w}/{@code -r} do not apply.
+     */
+    @Override
+    public PairBatch runPair(GridPoint candidate, int rounds) {
+        int prompts = new ModelPair(models).prompts().size();
+        int calls = (prompts + candidate.batch() - 1) / candidate.batch();
+        ChainedOptionsBuilder b = builder(PAIRED_INCLUDE, candidate);
+        b.mode(org.openjdk.jmh.annotations.Mode.SingleShotTime);
+        b.warmupIterations(2 * calls * user.getWarmupIterations().orElse(profile.pairedWarmupIterations()));
+        b.measurementIterations(2 * calls * rounds);
+        b.warmupBatchSize(1).measurementBatchSize(1);
+        if (!user.getForkCount().hasValue()) {
+            b.forks(1);
+        }
+        return pairBatch(candidate, execute(b, candidate), calls);
+    }
+
+    private ChainedOptionsBuilder builder(String include, GridPoint point) {
+        // the results are read as milliseconds whatever -tu says
+        ChainedOptionsBuilder b = new OptionsBuilder().parent(user).include(include).shouldFailOnError(true)
+                .timeUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+        point.jmhParams().forEach(b::param);
+        b.param("models", models.toString());
+        if (!user.verbosity().hasValue()) {
+            b.verbosity(VerboseMode.SILENT);
+        }
+        return b;
+    }
+
+    private RunResult execute(ChainedOptionsBuilder b, GridPoint point) {
         Path scratchFile = null;
         if (wantsResultFile()) {
             scratchFile = scratch.resolve("jmh-run-" + System.nanoTime() + ".tmp");
@@ -87,7 +123,7 @@ public final class JmhPointRunner implements PointRunner {
         try {
             RunResult result = single(new Runner(b.build()).run(), point);
             runs.add(result);
-            return measurement(point, result);
+            return result;
         } catch (RunnerException e) {
             throw new PointFailedException(rootMessage(e));
         } finally {
@@ -113,6 +149,14 @@ public final class JmhPointRunner implements PointRunner {
                 ? profile.measurementSeconds() : DecodeBenchmark.MEASUREMENT_SECONDS));
         int forks = user.getForkCount().orElse(DecodeBenchmark.FORKS);
         return wi + " x " + w + " warm-up, " + i + " x " + r + " measurement, " + forks + " fork(s) per point, average time";
+    }
+
+    @Override
+    public String pairedSettings() {
+        int wi = user.getWarmupIterations().orElse(profile.pairedWarmupIterations());
+        int forks = user.getForkCount().orElse(1);
+        return "baseline and speculative point interleaved call by call in one JVM (" + forks + " fork(s) per run), "
+                + "a round = one pass over the study prompts per side, " + wi + " warm-up round(s) per fork";
     }
 
     private boolean wantsResultFile() {
@@ -147,25 +191,100 @@ public final class JmhPointRunner implements PointRunner {
 
     /** Per measured iteration: ms per generate call; counters summed over all measured iterations. */
     static Measurement measurement(GridPoint point, RunResult run) {
-        List<Double> msPerCall = new ArrayList<>();
-        Map<String, Double> sums = new HashMap<>();
-        double seconds = 0;
+        Side side = new Side(point);
         for (BenchmarkResult fork : run.getBenchmarkResults()) {
-            for (IterationResult it : fork.getIterationResults()) {
-                Map<String, Double> counters = new HashMap<>();
-                for (Map.Entry<String, Result> e : it.getSecondaryResults().entrySet()) {
-                    counters.put(e.getKey(), e.getValue().getScore());
-                    sums.merge(e.getKey(), e.getValue().getScore(), Double::sum);
-                }
-                double msPerOp = it.getPrimaryResult().getScore();
-                double ops = counters.getOrDefault("ops", Double.NaN);
-                double calls = counters.getOrDefault("calls", Double.NaN);
-                msPerCall.add(msPerOp * ops / calls);
-                seconds += msPerOp * ops / 1e3;
-            }
+            fork.getIterationResults().forEach(it -> side.add(List.of(it)));
         }
-        return new Measurement(point, msPerCall.stream().mapToDouble(Double::doubleValue).toArray(),
-                CounterTotals.fromMap(sums), seconds, Double.NaN);
+        return side.measurement(Double.NaN);
+    }
+
+    /**
+     * Splits a paired run's iterations into rounds and the two sides' measurements. A round is {@code 2 x calls}
+     * consecutive iterations of one fork, in which every prompt batch was decoded once by each side (see
+     * {@link PairedRoundState}); its times are each side's mean ms per generate call over the round.
+     *
+     * @param calls generate calls per pass over the prompts
+     * @throws PointFailedException when the iterations do not form such rounds
+     */
+    static PairBatch pairBatch(GridPoint candidate, RunResult run, int calls) {
+        Side baseline = new Side(candidate.baseline());
+        Side measured = new Side(candidate);
+        List<PairedRound> rounds = new ArrayList<>();
+        int forkIndex = 0;
+        for (BenchmarkResult fork : run.getBenchmarkResults()) {
+            List<IterationResult> its = new ArrayList<>(fork.getIterationResults());
+            if (its.size() % (2 * calls) != 0) {
+                throw new PointFailedException("a paired run of " + candidate.label() + " returned " + its.size()
+                        + " iterations, not whole rounds of " + 2 * calls + ": let the suite set -wi and -i");
+            }
+            for (int i = 0; i < its.size(); i += 2 * calls) {
+                List<IterationResult> round = its.subList(i, i + 2 * calls);
+                List<IterationResult> b = new ArrayList<>();
+                List<IterationResult> c = new ArrayList<>();
+                long[] seen = new long[2 * calls];
+                for (IterationResult it : round) {
+                    boolean isCandidate = counter(it, "candidate") > 0.5;
+                    int batch = (int) Math.round(counter(it, "batchIndex"));
+                    if (batch < 0 || batch >= calls || seen[2 * batch + (isCandidate ? 1 : 0)]++ > 0) {
+                        throw new PointFailedException("a paired run of " + candidate.label() + " did not decode every "
+                                + "prompt once per side in round " + rounds.size() + ": let the suite set -wi and -i");
+                    }
+                    (isCandidate ? c : b).add(it);
+                }
+                double bMs = baseline.add(b);
+                double cMs = measured.add(c);
+                double seconds = round.stream().mapToDouble(JmhPointRunner::seconds).sum();
+                double other = round.stream().mapToDouble(it -> counter(it, "otherCpu") * seconds(it)).sum() / seconds;
+                rounds.add(new PairedRound(forkIndex, rounds.size(), bMs, cMs, counter(round.get(0), "loadAvg1m"), other));
+            }
+            forkIndex++;
+        }
+        double load = rounds.stream().mapToDouble(PairedRound::loadAvg1m).filter(Double::isFinite).average()
+                .orElse(Double.NaN);
+        return new PairBatch(baseline.measurement(load), measured.measurement(load), rounds);
+    }
+
+    /** A JMH auxiliary counter of one iteration; NaN when absent. */
+    private static double counter(IterationResult it, String name) {
+        Result r = it.getSecondaryResults().get(name);
+        return r == null ? Double.NaN : r.getScore();
+    }
+
+    /** Measured seconds of an iteration. */
+    private static double seconds(IterationResult it) {
+        return it.getPrimaryResult().getScore() * counter(it, "ops") / 1e3;
+    }
+
+    /** One side's iterations, gathered into a {@link Measurement}: one entry of ms per call per group added. */
+    private static final class Side {
+        private final GridPoint point;
+        private final List<Double> msPerCall = new ArrayList<>();
+        private final Map<String, Double> sums = new HashMap<>();
+        private double seconds;
+
+        Side(GridPoint point) {
+            this.point = point;
+        }
+
+        /** Adds a group of iterations (one, or one side of a round); returns its mean ms per generate call. */
+        double add(List<IterationResult> group) {
+            double groupSeconds = 0;
+            double calls = 0;
+            for (IterationResult it : group) {
+                it.getSecondaryResults().forEach((name, r) -> sums.merge(name, r.getScore(), Double::sum));
+                groupSeconds += seconds(it);
+                calls += counter(it, "calls");
+            }
+            double ms = groupSeconds * 1e3 / calls;
+            msPerCall.add(ms);
+            seconds += groupSeconds;
+            return ms;
+        }
+
+        Measurement measurement(double load) {
+            return new Measurement(point, msPerCall.stream().mapToDouble(Double::doubleValue).toArray(),
+                    CounterTotals.fromMap(sums), seconds, load);
+        }
     }
 
     /** The most specific message in a JMH failure (the fork's exception travels as a cause or a suppressed one). */

@@ -34,6 +34,11 @@ public final class CsvFiles {
         AtomicFiles.write(file, toCsv(rows, ComparisonRow.class));
     }
 
+    /** {@code rounds.csv}: every paired round, with the load during it. */
+    public static void writeRounds(Path file, List<RoundRow> rows) throws IOException {
+        AtomicFiles.write(file, toCsv(rows, RoundRow.class));
+    }
+
     static <T> String toCsv(List<T> rows, Class<T> type) throws IOException {
         CsvSchema schema = CSV.schemaFor(type).withHeader();
         return CSV.writer(schema).writeValueAsString(rows);

@@ -139,7 +139,7 @@ public final class ReportTables {
 
     String speedup() {
         MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "baseline", "baseline ms", "ms", "speedup",
-                "± rel.", "identical");
+                "99.9% interval", "rounds", "identical");
         for (ResultRow r : rows) {
             if (r.baseline() == null) {
                 continue;
@@ -147,7 +147,7 @@ public final class ReportTables {
             Optional<ResultRow> base = baselineOf(r);
             t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", r.baseline(),
                     base.map(b -> fixed(b.latencyMsMean(), 1)).orElse(null), fixed(r.latencyMsMean(), 1),
-                    times(r.speedupVsBaseline()), percent(r.speedupRelError()), identity(r));
+                    speedupCell(r), interval(r), roundsCell(r), identity(r));
         }
         MarkdownTable summary = new MarkdownTable("mode", "B", "best k", "speedup at best k", "geometric mean over k",
                 "adaptive");
@@ -164,22 +164,54 @@ public final class ReportTables {
             Optional<ResultRow> adaptive = g.stream().filter(ResultRow::adaptive).findFirst();
             ResultRow first = g.get(0);
             summary.row(first.mode(), first.mode().contains("beam") ? first.beamWidth() : null,
-                    bestK.map(ResultRow::k).orElse(null), bestK.map(r -> times(r.speedupVsBaseline())).orElse(null),
+                    bestK.map(ResultRow::k).orElse(null), bestK.map(ReportTables::speedupCell).orElse(null),
                     times(geometricMean(fixedK.stream().map(ResultRow::speedupVsBaseline).toList())),
                     adaptive.map(r -> times(r.speedupVsBaseline()) + " (k ≤ " + r.k() + ")").orElse(null));
         }
         if (t.isEmpty()) {
             return "_No speculative point in this run._\n";
         }
-        return t.render() + "\n" + summary.render() + "\n" + howTo("speedup = the baseline's mean ms per generation "
-                + "divided by this point's, both measured in this run (greedy for speculative, beam search with the "
-                + "same B for speculative beam, sampling for speculative sampling). \"± rel.\" is the combined "
-                + "relative 99.9% error of the two means (first order), so a speedup of 1.05x ± 8% is not a win. "
+        return t.render() + "\n" + summary.render() + "\n" + howTo("each speculative point is measured in paired "
+                + "rounds against its baseline (greedy for speculative, beam search with the same B for speculative "
+                + "beam, sampling for speculative sampling): one round times the baseline and the point back to "
+                + "back in the same JVM, in alternating order, each over all study prompts, so load from other "
+                + "processes hits both halves of a round alike. speedup = the geometric mean of the rounds' ratios "
+                + "(baseline ms / point ms), with its 99.9% confidence interval (Student's t on the log ratios); "
+                + "rounds are added until the interval is within ±5% or the point's time budget is spent. A "
+                + "speedup whose interval contains 1.0 is marked \"not a win\". \"rounds\" counts the rounds, "
+                + "and those during which other processes used a quarter of the cores or more (each round is in "
+                + "`rounds.csv`). \"baseline ms\" and \"ms\" are the absolute mean ms per generation. "
                 + "\"identical\" is the share of prompts whose output (every returned beam) equals the baseline's "
                 + "token for token, with certified floating-point near-ties in brackets; sampling modes promise "
                 + "the same distribution, not the same tokens, so it is not shown for them. The second table "
                 + "aggregates over k with a geometric mean (the right mean for ratios); \"adaptive\" lets the "
                 + "engine pick the draft length each round, up to k.");
+    }
+
+    /** The speedup, marked when its interval contains 1.0. */
+    private static String speedupCell(ResultRow r) {
+        String s = times(r.speedupVsBaseline());
+        return "not a win".equals(r.speedupVerdict()) ? s + " (not a win)" : s;
+    }
+
+    /** "[1.85, 1.99] ±3.6%": the speedup's 99.9% interval; "± 8%" for an unpaired speedup (first-order error). */
+    private static String interval(ResultRow r) {
+        if (r.speedupCi999Low() == null || r.speedupCi999High() == null) {
+            return r.speedupRelError() == null ? null : "± " + percent(r.speedupRelError()) + " (unpaired)";
+        }
+        return "[" + fixed(r.speedupCi999Low(), 2) + ", " + fixed(r.speedupCi999High(), 2) + "] ±"
+                + fixed(r.speedupRelError() == null ? null : 100 * r.speedupRelError(), 1) + "%";
+    }
+
+    private static String roundsCell(ResultRow r) {
+        if (r.speedupRounds() == null) {
+            return null;
+        }
+        String s = Integer.toString(r.speedupRounds());
+        if (r.roundsUnderLoad() != null && r.roundsUnderLoad() > 0) {
+            s += " (" + r.roundsUnderLoad() + " under load)";
+        }
+        return s;
     }
 
     private static Integer kCell(ResultRow r) {

@@ -78,8 +78,20 @@ public record ResultRow(
         @JsonProperty("target_sha256") String targetSha256,
         @JsonProperty("draft_sha256") String draftSha256,
         String jmhSettings,
-        /* 1-minute load average when this point started: above ~1 other processes competed for the cores */
-        @JsonProperty("load_avg_1m") Double loadAvg1m) {
+        /* 1-minute load average when this point started (paired points: mean over their rounds) */
+        @JsonProperty("load_avg_1m") Double loadAvg1m,
+        /* 99.9% interval of speedup_vs_baseline, from the paired rounds' ratios (see PairedRatio) */
+        @JsonProperty("speedup_ci999_low") Double speedupCi999Low,
+        @JsonProperty("speedup_ci999_high") Double speedupCi999High,
+        /* paired rounds behind the speedup, and the JMH forks they came from */
+        Integer speedupRounds,
+        Integer speedupForks,
+        /* faster / slower / not a win (the interval contains 1) */
+        String speedupVerdict,
+        /* rounds during which other processes used a quarter of the cores or more (details in rounds.csv) */
+        Integer roundsUnderLoad,
+        /* the most CPU cores other processes kept busy during one of the rounds */
+        Double otherCpuMax) {
 
     public static final String ENGINE = "specbeam";
 

@@ -5,13 +5,17 @@ import specbeam.quality.QualityResult;
 import specbeam.suite.CounterTotals;
 import specbeam.suite.GridPoint;
 import specbeam.suite.Measurement;
+import specbeam.suite.PairedMeasurement;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Turns measurements and quality results into CSV rows: statistics, speedups within the run, the analytic model. */
+/**
+ * Turns measurements and quality results into CSV rows: statistics, speedups within the run (from paired rounds
+ * where the point has them), the analytic model.
+ */
 public final class ResultRows {
 
     private ResultRows() {
@@ -22,18 +26,24 @@ public final class ResultRows {
      * @param quality      quality per point (points without one get empty quality columns)
      * @param meta         the run's metadata
      */
-    public static List<ResultRow> build(List<Measurement> measurements, Map<GridPoint, QualityResult> quality,
-                                        RunMetadata meta) {
+    public static List<ResultRow> build(List<Measurement> measurements, Map<GridPoint, PairedMeasurement> paired,
+                                        Map<GridPoint, QualityResult> quality, RunMetadata meta) {
         Map<GridPoint, Measurement> byPoint = new HashMap<>();
         measurements.forEach(m -> byPoint.put(m.point(), m));
         List<ResultRow> rows = new ArrayList<>();
         for (Measurement m : measurements) {
-            rows.add(row(m, byPoint.get(m.point().baseline()), quality.get(m.point()), meta));
+            rows.add(row(m, byPoint.get(m.point().baseline()), paired.get(m.point()), quality.get(m.point()), meta));
         }
         return rows;
     }
 
-    private static ResultRow row(Measurement m, Measurement base, QualityResult q, RunMetadata meta) {
+    /**
+     * @param base   the baseline's measurement (all its rounds, for a paired point)
+     * @param paired the point's paired rounds, or {@code null} when it was measured alone: its speedup is then
+     *               the ratio of the two means, without pairing
+     */
+    private static ResultRow row(Measurement m, Measurement base, PairedMeasurement paired, QualityResult q,
+                                 RunMetadata meta) {
         GridPoint p = m.point();
         CounterTotals c = m.counters();
         SampleStats latency = SampleStats.of(m.msPerCall());
@@ -44,10 +54,18 @@ public final class ResultRows {
         double modelAlpha = Double.NaN;
         double modelSteps = Double.NaN;
         double modelSpeedup = Double.NaN;
-        if (speculative && base != null) {
+        PairedRatio ratio = paired == null ? null : paired.speedup();
+        if (speculative && ratio != null) {
+            speedup = ratio.speedup();
+            speedupRelError = ratio.relHalfWidth();
+        } else if (speculative && base != null) {
             SampleStats baseLatency = SampleStats.of(base.msPerCall());
             speedup = baseLatency.mean() / latency.mean();
             speedupRelError = Math.hypot(baseLatency.relError(), latency.relError());
+        }
+        // The analytic model compares forward costs: take the baseline's from the same rounds where there are some.
+        Measurement modelBase = paired != null ? paired.baseline() : base;
+        if (speculative && modelBase != null) {
             if (p.mode().isBeam()) {
                 // A beam tree's proposals are mostly off the selected paths: no closed form, take the measured steps.
                 modelSteps = c.stepsPerTargetForward();
@@ -56,7 +74,7 @@ public final class ResultRows {
                 modelSteps = SpeedupModel.stepsPerRound(c.acceptanceRate(), draftPerRound);
                 modelAlpha = SpeedupModel.perTokenAcceptance(c.acceptanceRate(), draftPerRound);
             }
-            modelSpeedup = SpeedupModel.speedup(modelSteps, c, base.counters());
+            modelSpeedup = SpeedupModel.speedup(modelSteps, c, modelBase.counters());
         }
         ExecutionProvider used = q == null ? null : q.providerUsed();
         return new ResultRow(
@@ -76,7 +94,11 @@ public final class ResultRows {
                 q == null ? null : num(q.selfBleu()),
                 meta.date(), meta.cpuModel(), meta.cores(), meta.jvm(), meta.ortVersion(),
                 used == null ? "" : used.id(), meta.targetSha256(), meta.draftSha256(), meta.jmhSettings(),
-                num(m.loadAverage()));
+                num(m.loadAverage()), ratio == null ? null : num(ratio.low()), ratio == null ? null : num(ratio.high()),
+                ratio == null ? null : ratio.n(), paired == null ? null : paired.forks(),
+                ratio == null ? null : ratio.verdict().toString(),
+                paired == null ? null : (int) paired.roundsUnderLoad(meta.cores()),
+                paired == null ? null : num(paired.maxOtherCpu()));
     }
 
     /** NaN and infinities become empty cells. */

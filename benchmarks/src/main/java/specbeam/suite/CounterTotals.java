@@ -36,6 +36,14 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                 get(v, "kvBytesCopied"), get(v, "kvBytesMoved"), get(v, "paddedPositions"));
     }
 
+    /** Both totals added, counter by counter. */
+    public CounterTotals plus(CounterTotals o) {
+        return new CounterTotals(ops + o.ops, calls + o.calls, tokens + o.tokens, steps + o.steps, rounds + o.rounds,
+                roundSteps + o.roundSteps, targetForwards + o.targetForwards, draftForwards + o.draftForwards,
+                draftProposed + o.draftProposed, draftAccepted + o.draftAccepted, targetOrtNanos + o.targetOrtNanos,
+                draftOrtNanos + o.draftOrtNanos, wallNanos + o.wallNanos, kvBytesCopied + o.kvBytesCopied);
+    }
+
     private static long get(Map<String, ? extends Number> v, String name) {
         Number n = v.get(name);
         return n == null ? 0 : Math.round(n.doubleValue());

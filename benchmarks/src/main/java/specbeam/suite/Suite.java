@@ -6,10 +6,12 @@ import specbeam.quality.QualityResult;
 import specbeam.quality.TextGenerator;
 import specbeam.report.ComparisonRow;
 import specbeam.report.CsvFiles;
+import specbeam.report.PairedRatio;
 import specbeam.report.ReportFile;
 import specbeam.report.ReportTables;
 import specbeam.report.ResultRow;
 import specbeam.report.ResultRows;
+import specbeam.report.RoundRow;
 import specbeam.report.RunMetadata;
 import specbeam.report.RunSummary;
 import specbeam.report.SampleStats;
@@ -31,9 +33,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One run of the suite, in three phases: (1) measure every grid point (JMH, one run per point, progress on
- * stdout); (2) quality of every measured point, outside the timed path; (3) CSV files and the report, each
- * written atomically, so an interrupted run leaves the previous files intact.
+ * One run of the suite, in three phases: (1) measure every grid point with JMH, progress on stdout: each
+ * speculative point in paired rounds with its baseline ({@link RoundScheduler}), so that its speedup compares
+ * times taken side by side, and the target-only points that no speculative point pairs with in one run each;
+ * (2) quality of every measured point, outside the timed path; (3) CSV files and the report, each written
+ * atomically, so an interrupted run leaves the previous files intact.
  */
 public final class Suite {
     private final SuiteOptions options;
@@ -43,10 +47,12 @@ public final class Suite {
     private final Wiring wiring;
     private final PrintStream out;
     private final String command;
+    private final Pairing pairing;
 
     public Suite(SuiteOptions options, Grid.Plan plan, ModelPair pair, PointRunner runner, Wiring wiring,
-                 PrintStream out, String command) {
+                 PrintStream out, String command, Pairing pairing) {
         this.options = options;
+        this.pairing = pairing;
         this.plan = plan;
         this.pair = pair;
         this.runner = runner;
@@ -70,25 +76,46 @@ public final class Suite {
                     + "timings will be slower and noisier than on an idle machine%n", load, cores);
         }
 
-        // 1. Measure.
-        List<Measurement> measured = new ArrayList<>();
+        // 1. Measure: each speculative point in paired rounds with its baseline (which is measured only there),
+        //    the other target-only points alone.
+        Set<GridPoint> paired = new LinkedHashSet<>();
+        points.stream().filter(p -> pairsWithBaseline(p, points)).forEach(p -> paired.add(p.baseline()));
+        RoundScheduler scheduler = new RoundScheduler(runner, pairing);
+        Map<GridPoint, List<Measurement>> baselineSides = new LinkedHashMap<>();
+        Map<GridPoint, Measurement> byPoint = new LinkedHashMap<>();
+        List<PairedMeasurement> pairs = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        for (int i = 0; i < points.size(); i++) {
-            GridPoint p = points.get(i);
-            out.printf(Locale.ROOT, "[%d/%d] %-40s ", i + 1, points.size(), p.label());
+        List<GridPoint> units = points.stream().filter(p -> !paired.contains(p)).toList();
+        for (int i = 0; i < units.size(); i++) {
+            GridPoint p = units.get(i);
+            boolean pair = pairsWithBaseline(p, points);
+            String label = pair ? p.label() + " vs " + p.baseline().label() : p.label();
+            out.printf(Locale.ROOT, "[%d/%d] %-40s ", i + 1, units.size(), label);
             out.flush();
             long pointStart = System.nanoTime();
             double pointLoad = RunMetadata.readLoadAverage();
             try {
-                Measurement m = runner.run(p).withLoadAverage(pointLoad);
-                measured.add(m);
-                out.println(summary(m) + String.format(Locale.ROOT, "  (%.0f s, load %.1f, %s elapsed)",
+                String line;
+                if (pair) {
+                    PairedMeasurement pm = scheduler.measure(p);
+                    pairs.add(pm);
+                    baselineSides.computeIfAbsent(p.baseline(), b -> new ArrayList<>()).add(pm.baseline());
+                    byPoint.put(p, pm.candidate());
+                    line = summary(pm, cores);
+                } else {
+                    Measurement m = runner.run(p).withLoadAverage(pointLoad);
+                    byPoint.put(p, m);
+                    line = summary(m);
+                }
+                out.println(line + String.format(Locale.ROOT, "  (%.0f s, load %.1f, %s elapsed)",
                         (System.nanoTime() - pointStart) / 1e9, pointLoad, minutes(System.nanoTime() - t0)));
             } catch (PointFailedException e) {
-                failures.add(p.label() + ": " + e.getMessage());
+                failures.add(label + ": " + e.getMessage());
                 out.println("FAILED: " + e.getMessage());
             }
         }
+        baselineSides.forEach((b, sides) -> byPoint.put(b, Measurement.merge(sides)));
+        List<Measurement> measured = points.stream().filter(byPoint::containsKey).map(byPoint::get).toList();
 
         if (measured.isEmpty()) {
             out.println("nothing was measured: " + options.csv() + " and " + options.reportFile() + " left unchanged");
@@ -100,12 +127,26 @@ public final class Suite {
         Map<GridPoint, QualityResult> quality = quality(measured, failures);
 
         // 3. Write.
+        List<String> parts = new ArrayList<>();
+        if (pairs.size() < measured.size() - baselineSides.size()) {
+            parts.add((pairs.isEmpty() ? "" : "target-only points without a speculative one: ") + runner.settings());
+        }
+        if (!pairs.isEmpty()) {
+            parts.add("speculative points in paired rounds with their baseline: " + runner.pairedSettings() + ", "
+                    + pairing.firstRounds() + " rounds in the first fork, then more " + pairing.describe());
+        }
+        String settings = String.join("; ", parts);
         RunMetadata meta = RunMetadata.collect(start, wiring.onnxRuntimeVersion(), wiring.modelFiles(pair.target()),
-                anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), runner.settings());
-        List<ResultRow> rows = ResultRows.build(measured, quality, meta);
+                anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), settings);
+        Map<GridPoint, PairedMeasurement> speedups = new LinkedHashMap<>();
+        pairs.forEach(pm -> speedups.put(pm.point(), pm));
+        List<ResultRow> rows = ResultRows.build(measured, speedups, quality, meta);
         List<ComparisonRow> hf = readHfBaseline();
         RunSummary summary = new RunSummary(options.profile().name().toLowerCase(Locale.ROOT), command,
                 (System.nanoTime() - t0) / 1e9, failures, plan.notes());
+        // Written first, and even when empty, so that it always belongs to the results written next.
+        CsvFiles.writeRounds(options.roundsCsv(), RoundRow.of(pairs, cores));
+        out.println("rounds: " + options.roundsCsv());
         writeOutputs(rows, hf, summary, true);
         Path jmhFile = runner.writeResultFile(options.out());
         if (jmhFile != null) {
@@ -114,6 +155,16 @@ public final class Suite {
         out.printf(Locale.ROOT, "done in %s: %d of %d points measured%n", minutes(System.nanoTime() - t0),
                 measured.size(), points.size());
         failures.forEach(f -> out.println("  not measured: " + f));
+        List<PairedMeasurement> imprecise = pairs.stream().filter(pm -> !pm.speedup().isWithin(pairing.precision())).toList();
+        if (!imprecise.isEmpty()) {
+            double busiest = imprecise.stream().mapToDouble(PairedMeasurement::maxOtherCpu).filter(Double::isFinite)
+                    .max().orElse(Double.NaN);
+            out.printf(Locale.ROOT, "  note: %d of %d speedups did not get within ±%.0f%% in %.0f s%s: their intervals "
+                            + "are wider (see the report); rerun on a quieter machine or raise --budget%n",
+                    imprecise.size(), pairs.size(), 100 * pairing.precision(), pairing.budgetSeconds(),
+                    Double.isFinite(busiest) ? String.format(Locale.ROOT,
+                            " (other processes used up to %.1f of %d cores during their rounds)", busiest, cores) : "");
+        }
         return failures.isEmpty() ? 0 : 1;
     }
 
@@ -123,7 +174,7 @@ public final class Suite {
             throw new UsageException(options.csv() + " does not exist: run the grid first (or pass --out)");
         }
         List<ResultRow> rows = CsvFiles.readResults(options.csv());
-        Suite s = new Suite(options, new Grid.Plan(List.of(), List.of()), null, null, null, out, "");
+        Suite s = new Suite(options, new Grid.Plan(List.of(), List.of()), null, null, null, out, "", null);
         s.writeOutputs(rows, s.readHfBaseline(), new RunSummary("", "", 0, List.of(), List.of()), false);
     }
 
@@ -208,6 +259,11 @@ public final class Suite {
         return out;
     }
 
+    /** Whether a point is measured in paired rounds: a speculative point whose baseline is in the grid too. */
+    static boolean pairsWithBaseline(GridPoint p, List<GridPoint> points) {
+        return p.mode().isSpeculative() && points.contains(p.baseline());
+    }
+
     static boolean anySpeculative(List<GridPoint> points) {
         return points.stream().anyMatch(p -> p.mode().isSpeculative());
     }
@@ -221,6 +277,21 @@ public final class Suite {
         if (m.point().mode().isSpeculative()) {
             sb.append(String.format(Locale.ROOT, "  acceptance %.2f  steps/fwd %.2f", c.acceptanceRate(),
                     c.stepsPerTargetForward()));
+        }
+        return sb.toString();
+    }
+
+    /** One progress line's worth of a paired point: the speedup, its interval and the rounds behind it. */
+    static String summary(PairedMeasurement pm, int cores) {
+        PairedRatio r = pm.speedup();
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "%.2fx [%.2f, %.2f] (±%.1f%%, %s), %d rounds in %d fork(s), %s;  %.1f ms/gen vs %.1f (baseline)",
+                r.speedup(), r.low(), r.high(), 100 * r.relHalfWidth(), r.verdict(), r.n(), pm.forks(), pm.stop(),
+                SampleStats.of(pm.candidate().msPerCall()).mean(), SampleStats.of(pm.baseline().msPerCall()).mean()));
+        long loaded = pm.roundsUnderLoad(cores);
+        if (loaded > 0) {
+            sb.append(String.format(Locale.ROOT, ", %d round(s) under load (other processes up to %.1f cores)",
+                    loaded, pm.maxOtherCpu()));
         }
         return sb.toString();
     }

@@ -63,8 +63,12 @@ public final class SuiteMain {
             ModelPair pair = new ModelPair(options.models()).check(Suite.anySpeculative(plan.points()));
             Path scratch = prepareOutputs(options);
             PointRunner runner = wiring.pointRunner(jmh, options.profile(), options.models(), scratch);
-            return new Suite(options, plan, pair, runner, wiring, out, ("java -jar benchmarks.jar " + String.join(" ", args)).strip())
-                    .run();
+            Pairing pairing = options.pairing();
+            if (jmh.getMeasurementIterations().hasValue()) {
+                pairing = pairing.withFirstRounds(Math.max(2, jmh.getMeasurementIterations().get()));
+            }
+            return new Suite(options, plan, pair, runner, wiring, out, ("java -jar benchmarks.jar " + String.join(" ", args)).strip(),
+                    pairing).run();
         } catch (UsageException | TaskFileException e) {
             err.println("specbeam: " + e.getMessage());
             return USAGE;

@@ -18,9 +18,12 @@ import java.util.List;
  * @param help       print the usage and exit
  * @param reportOnly regenerate the report from the CSV already in {@code out}, measuring nothing
  * @param jmhArgs    the remaining arguments, for JMH's own parser
+ * @param precision  paired rounds: stop at a speedup interval of ±this share (0.05 = ±5%), or {@code null} for
+ *                   the profile's
+ * @param budget     paired rounds: seconds per speculative point at most, or {@code null} for the profile's
  */
 public record SuiteOptions(boolean quick, Path out, Path report, Path models, boolean list, boolean help,
-                           boolean reportOnly, List<String> jmhArgs) {
+                           boolean reportOnly, List<String> jmhArgs, Double precision, Double budget) {
     public static final Path DEFAULT_OUT = Path.of("results");
     public static final Path DEFAULT_REPORT = Path.of("REPORT.md");
     public static final String HF_BASELINE = "hf_baseline.csv";
@@ -39,6 +42,9 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
               --report FILE    report whose marked blocks are regenerated (default: REPORT.md)
               --models DIR     model pair directory with target/ and draft/ (default: models/pair)
               --report-only    regenerate the report from the CSV already in <out>, without measuring
+              --precision PCT  speculative points run paired rounds against their baseline until the speedup's
+                               99.9% interval is within +-PCT% (default 5) ...
+              --budget SEC     ... or SEC seconds went into the point (default 60, --quick 10)
               --list           print the grid points and exit
               --help           print this text and exit
 
@@ -51,8 +57,11 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
               -p provider=cpu,cuda  -p batch=1,4  -p maxNewTokens=32
                                                      run every point with each value
             Points that differ only in an axis their mode ignores (greedy with beamWidth 4) are measured once,
-            and every speculative point's target-only baseline is added, so speedups compare two measurements
-            of the same run.
+            and every speculative point's target-only baseline is added. A speculative point and its baseline
+            are measured in paired rounds (baseline, candidate, candidate, baseline, ... in one JVM) and the
+            speedup is the geometric mean of the rounds' ratios. One side of a round is one pass over the
+            study prompts; -i sets the rounds of a point's first fork, -wi the warm-up passes per side. Every
+            round, with the machine's load during it, goes to <out>/rounds.csv.
 
             Examples:
               java -jar benchmarks.jar                         full grid (about 15 minutes on 2 cores)
@@ -69,6 +78,8 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
         Path out = DEFAULT_OUT;
         Path report = null;
         Path models = ModelPair.DEFAULT_DIR;
+        Double precision = null;
+        Double budget = null;
         List<String> jmh = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -78,6 +89,19 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                 case "--list" -> list = true;
                 case "--help", "-h" -> help = true;
                 case "--report-only" -> reportOnly = true;
+                case "--precision", "--budget" -> {
+                    String value = a.contains("=") ? a.substring(a.indexOf('=') + 1) : i + 1 < args.length ? args[++i] : null;
+                    double v = positiveNumber(name, value);
+                    if (name.equals("--precision")) {
+                        if (v >= 100) {
+                            throw new UsageException("--precision is a percentage below 100, got " + value
+                                    + ", e.g. --precision 5");
+                        }
+                        precision = v / 100;
+                    } else {
+                        budget = v;
+                    }
+                }
                 case "--out", "--report", "--models" -> {
                     String value;
                     if (a.contains("=")) {
@@ -100,13 +124,42 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                 default -> {
                     if (a.startsWith("--")) {
                         throw new UsageException("unknown option " + a + " (suite options: --quick, --out, --report, "
-                                + "--models, --report-only, --list, --help; JMH options start with one dash)");
+                                + "--models, --precision, --budget, --report-only, --list, --help; JMH options start "
+                                + "with one dash)");
                     }
                     jmh.add(a);
                 }
             }
         }
-        return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh));
+        return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh), precision, budget);
+    }
+
+    private static double positiveNumber(String option, String value) {
+        String example = option + (option.equals("--precision") ? " 5" : " 60");
+        if (value == null || value.isBlank()) {
+            throw new UsageException(option + " needs a value, e.g. " + example);
+        }
+        try {
+            double v = Double.parseDouble(value.strip());
+            if (v > 0 && Double.isFinite(v)) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(option + " needs a positive number, got '" + value + "', e.g. " + example);
+    }
+
+    /** The profile's paired-round settings with the user's --precision and --budget applied. */
+    public Pairing pairing() {
+        Pairing p = profile().pairing();
+        if (precision != null) {
+            p = p.withPrecision(precision);
+        }
+        if (budget != null) {
+            p = p.withBudgetSeconds(budget);
+        }
+        return p;
     }
 
     private static String example(String option) {
@@ -123,6 +176,11 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
 
     public Path csv() {
         return out.resolve(quick ? "benchmark-quick.csv" : "benchmark.csv");
+    }
+
+    /** Every paired round of the run's speculative points, with the load during it. */
+    public Path roundsCsv() {
+        return out.resolve(quick ? "rounds-quick.csv" : "rounds.csv");
     }
 
     public Path comparisonCsv() {

@@ -25,6 +25,15 @@ class ReportTablesTest {
     }
 
     @Test
+    void speedupTableShowsThePairedIntervalAndMarksOneThatStraddlesOneAsNotAWin() {
+        List<ResultRow> rows = List.of(Rows.greedy(), speculative(2, 1.02, false), speculative(4, 2.0, false));
+        String table = new ReportTables(rows, List.of(), RUN).speedup();
+        // Rows: interval speedup / 1.03 .. speedup x 1.03 from 12 rounds, one of them under load
+        assertThat(table).contains("| speculative | 2 | 1 |  | greedy | 100.0 | 98.0 | 1.02x (not a win) | [0.99, 1.05] ±3.0% | 12 (1 under load) |");
+        assertThat(table).contains("| speculative | 4 | 1 |  | greedy | 100.0 | 50.0 | 2.00x | [1.94, 2.06] ±3.0% | 12 (1 under load) |");
+    }
+
+    @Test
     void targetsSayMetOrMissedFromTheMeasuredNumbers() {
         List<ResultRow> rows = List.of(Rows.greedy(), speculative(2, 1.5, false), speculative(8, 0.85, true));
         String targets = new ReportTables(rows, List.of(), RUN).targets();

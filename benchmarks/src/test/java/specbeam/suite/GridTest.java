@@ -25,7 +25,7 @@ class GridTest {
         assertThat(new HashSet<>(points)).hasSameSizeAs(points);
         assertThat(points).allMatch(p -> points.contains(p.baseline()));
         assertThat(points).extracting(GridPoint::mode).contains(Mode.values());
-        assertThat(points).hasSize(25);
+        assertThat(points).hasSize(20);
     }
 
     @Test
@@ -48,7 +48,7 @@ class GridTest {
     @Test
     void modeParameterKeepsThatModesPointsAndAddsTheirBaselines() {
         List<GridPoint> points = plan(Profile.FULL, Map.of(Axis.MODE, List.of("speculative_beam")));
-        assertThat(points).filteredOn(p -> p.mode() == Mode.SPECULATIVE_BEAM).hasSize(12);
+        assertThat(points).filteredOn(p -> p.mode() == Mode.SPECULATIVE_BEAM).hasSize(8);
         assertThat(points).filteredOn(p -> p.mode() == Mode.BEAM).extracting(GridPoint::beamWidth)
                 .containsExactly(2, 4, 8);
         assertThat(points).extracting(GridPoint::mode).containsOnly(Mode.BEAM, Mode.SPECULATIVE_BEAM);

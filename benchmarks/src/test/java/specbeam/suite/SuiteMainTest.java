@@ -56,6 +56,17 @@ class SuiteMainTest {
     }
 
     @Test
+    void badPrecisionAndBudgetAreRejected() {
+        assertRejected(run("--precision", "0"), "--precision needs a positive number, got '0'");
+        stderr.reset();
+        assertRejected(run("--precision", "150"), "--precision is a percentage below 100");
+        stderr.reset();
+        assertRejected(run("--budget", "soon"), "--budget needs a positive number, got 'soon', e.g. --budget 60");
+        stderr.reset();
+        assertRejected(run("--budget"), "--budget needs a value, e.g. --budget 60");
+    }
+
+    @Test
     void helpPrintsTheUsage() {
         assertThat(run("--help")).isZero();
         assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("--quick").contains("-p mode=");
@@ -126,13 +137,24 @@ class SuiteMainTest {
         assertThat(Files.readAllLines(out.resolve("comparison-quick.csv"))).hasSize(6).last().asString().startsWith("hf,greedy");
         String text = Files.readString(report);
         assertThat(text).startsWith("# Hand-written title\n\nMy analysis.\n\n").contains("\nClosing words.\n");
-        assertThat(text).contains("| speculative | 4 | 1 |  | greedy | 100.0 | 50.0 | 2.00x");
+        assertThat(text).contains("| speculative | 4 | 1 |  | greedy | 100.0 | 50.0 | 2.00x | [2.00, 2.00] ±0.0% | 3 |");
         assertThat(text).contains("speculative greedy over greedy, best k | ≥ 1.80x | 2.00x (k=4) | met");
         assertThat(text).contains("faster than HF `generate`: greedy | ≥ 4.00x | 5.00x");
         for (ReportFile.Block b : ReportFile.BLOCKS) {
             assertThat(text).contains(ReportFile.begin(b.name()));
         }
-        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("[1/4] greedy").contains("[4/4] speculative_beam k=3 B=4");
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("[1/2] speculative k=4 vs greedy")
+                .contains("[2/2] speculative_beam k=3 B=4 vs beam B=4");
+        // Each speculative point ran paired rounds with its baseline, alternating which side goes first.
+        assertThat(wiring.measured.subList(0, 6)).extracting(GridPoint::label).containsExactly(
+                "greedy", "speculative k=4", "speculative k=4", "greedy", "greedy", "speculative k=4");
+        List<String> rounds = Files.readAllLines(out.resolve("rounds-quick.csv"));
+        assertThat(rounds.get(0)).isEqualTo("mode,k,beam_width,adaptive,batch,provider,max_new_tokens,baseline,fork,round,"
+                + "baseline_ms,candidate_ms,ratio,load_avg_1m,other_cpu_cores,under_load");
+        assertThat(rounds).hasSize(1 + 3 + 3);
+        assertThat(rounds.get(1)).startsWith("speculative,4,1,false,1,cpu,64,greedy,0,0,100.0,50.0,2.0,");
+        assertThat(rounds.get(2)).startsWith("speculative,4,1,false,1,cpu,64,greedy,0,1,100.0,50.0,2.0,");
+        assertThat(csv.get(2)).endsWith(",2.0,2.0,3,1,faster,0,");
         try (Stream<Path> files = Files.list(out)) {
             assertThat(files).noneMatch(p -> p.toString().endsWith(".tmp"));
         }
@@ -148,8 +170,19 @@ class SuiteMainTest {
     void aFailingPointIsReportedAndTheOthersAreStillWritten() throws IOException {
         wiring = new FakeWiring("speculative k=4");
         assertThat(run("--quick")).isEqualTo(SuiteMain.FAILED);
-        assertThat(Files.readAllLines(out.resolve("benchmark-quick.csv"))).hasSize(4);
-        assertThat(Files.readString(out.resolve("REPORT-quick.md"))).contains("**Not measured:** speculative k=4: engine exploded");
+        // greedy was only to be measured in the failed point's rounds
+        assertThat(Files.readAllLines(out.resolve("benchmark-quick.csv"))).hasSize(3);
+        assertThat(Files.readString(out.resolve("REPORT-quick.md")))
+                .contains("**Not measured:** speculative k=4 vs greedy: engine exploded");
+    }
+
+    @Test
+    void targetOnlyPointsAreMeasuredAloneAndLeaveNoRounds() throws IOException {
+        assertThat(run("--quick", "-p", "mode=greedy,beam")).as(err()).isZero();
+        assertThat(wiring.measured).extracting(GridPoint::label).containsExactly("greedy", "beam B=4");
+        assertThat(Files.readAllLines(out.resolve("rounds-quick.csv"))).hasSize(1).first().asString()
+                .startsWith("mode,k,beam_width,");
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("[1/2] greedy").contains("[2/2] beam B=4");
     }
 
     @Test

@@ -1,0 +1,127 @@
+package specbeam.bench;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import specbeam.Engine;
+import specbeam.EngineOptions;
+import specbeam.decode.GenerationConfig;
+import specbeam.decode.GenerationResult;
+import specbeam.suite.GridPoint;
+import specbeam.tasks.ModelPair;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A speculative point and its target-only baseline in paired rounds: each prompt batch is decoded by the
+ * baseline and by the candidate back to back, one generate call per iteration ({@code SingleShotTime}), and a
+ * round is one such pass over all the study prompts (see {@link PairedRoundState} for the schedule). A round's
+ * two halves therefore decode the same prompts, interleaved call by call, so load from other processes that
+ * lasts longer than a call or two slows both halves alike and cancels in the round's ratio, and the prompts'
+ * different costs do not add to the spread of the ratios.
+ *
+ * <p>Why one JVM for both sides: the baseline's and the candidate's calls then share one JIT state (compiled
+ * during the same warm-up, which interleaves too), one engine — the same ONNX Runtime session for the target,
+ * the same thread pool and memory — and the same fork-level luck (heap layout, CPU frequency), so nothing but the
+ * decoding strategy differs between the two halves of a round. Measuring them in separate forks minutes apart,
+ * as one {@link DecodeBenchmark} run per point would, lets the load of other processes land on one side of the
+ * ratio only.
+ *
+ * <p>The parameters are those of {@link DecodeBenchmark} and name the candidate. {@code java -jar benchmarks.jar}
+ * sets the iteration counts: warm-up and measurement are whole rounds ({@code 2 x calls per pass} iterations).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(1)
+@Warmup(iterations = 10)
+@Measurement(iterations = 80)
+public class PairedDecodeBenchmark {
+
+    /** The speculative mode: speculative, speculative_beam, speculative_sampling. */
+    @Param("speculative")
+    public String mode;
+
+    @Param("4")
+    public int k;
+
+    @Param("1")
+    public int beamWidth;
+
+    @Param("false")
+    public boolean adaptive;
+
+    @Param("cpu")
+    public String provider;
+
+    @Param("1")
+    public int batch;
+
+    @Param("64")
+    public int maxNewTokens;
+
+    /** Model pair directory holding target/ and draft/. */
+    @Param("models/pair")
+    public String models;
+
+    /** ONNX Runtime intra-op threads; 0 = one per available core. */
+    @Param("0")
+    public int threads;
+
+    private Engine engine;
+    private GenerationConfig candidate;
+    private GenerationConfig baseline;
+    private List<List<int[]>> batches; // [calls][batch] prompt token ids: one round decodes each once per side
+
+    @Setup(Level.Trial)
+    public void open() {
+        GridPoint point = GridPoint.fromParams(Map.of("mode", mode, "k", Integer.toString(k),
+                "beamWidth", Integer.toString(beamWidth), "adaptive", Boolean.toString(adaptive),
+                "provider", provider, "batch", Integer.toString(batch), "maxNewTokens", Integer.toString(maxNewTokens)))
+                .validate();
+        if (!point.mode().isSpeculative() || !point.isCanonical()) {
+            throw new IllegalArgumentException("a paired run needs a canonical speculative point (its baseline is "
+                    + "derived from it), got " + point.label() + ": use DecodeBenchmark for target-only modes");
+        }
+        ModelPair pair = new ModelPair(Path.of(models)).check(true);
+        candidate = point.config();
+        baseline = point.baseline().config();
+        // One engine holds the target and the draft; its target-only strategies never touch the draft.
+        engine = Engine.open(new EngineOptions(pair.target(), pair.draft(), point.provider(),
+                threads > 0 ? threads : EngineOptions.defaultThreads()));
+        batches = DecodeBenchmark.partition(pair.prompts(), batch);
+    }
+
+    @Benchmark
+    public GenerationResult generate(PairedRoundState round, DecodeCounters counters) {
+        GenerationResult result = engine.generate(batches.get(round.batch()), round.isCandidate() ? candidate : baseline);
+        counters.add(result.stats());
+        counters.ops++;
+        return result;
+    }
+
+    /** Generate calls in one pass over the prompts. */
+    int callsPerPass() {
+        return batches.size();
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+}
