@@ -41,7 +41,8 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
         return new CounterTotals(ops + o.ops, calls + o.calls, tokens + o.tokens, steps + o.steps, rounds + o.rounds,
                 roundSteps + o.roundSteps, targetForwards + o.targetForwards, draftForwards + o.draftForwards,
                 draftProposed + o.draftProposed, draftAccepted + o.draftAccepted, targetOrtNanos + o.targetOrtNanos,
-                draftOrtNanos + o.draftOrtNanos, wallNanos + o.wallNanos, kvBytesCopied + o.kvBytesCopied);
+                draftOrtNanos + o.draftOrtNanos, wallNanos + o.wallNanos, kvBytesCopied + o.kvBytesCopied,
+                kvBytesMoved + o.kvBytesMoved, paddedPositions + o.paddedPositions);
     }
 
     private static long get(Map<String, ? extends Number> v, String name) {
