@@ -8,7 +8,9 @@ import specbeam.cli.GenerateOptions;
 import specbeam.cli.GenerationJson;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.GenerationResult;
+import specbeam.decode.SpeculationTrace;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -108,13 +110,27 @@ final class GenerationWorker implements AutoCloseable {
             int[] prompt = request.promptIds() != null ? request.promptIds()
                     : GenerateOptions.requireNonEmpty(engine.tokenizer().encode(request.promptText()));
             ArrayNode trace = MAPPER.createArrayNode();
-            GenerationResult result = engine.generate(List.of(prompt), request.config(), (row, proposed, accepted, emitted) -> {
-                if (job.cancelled) {
-                    throw new Cancelled();
+            GenerationResult result = engine.generate(List.of(prompt), request.config(), new SpeculationTrace() {
+                private ObjectNode beams;   // speculative beam search: this round's trees, until round() comes
+
+                @Override
+                public void beamRound(int row, BeamRound round) {
+                    beams = beamsJson(round);
                 }
-                ObjectNode round = roundJson(trace.size(), row, proposed, accepted, emitted);
-                trace.add(round);
-                job.events.add(new Round(round));
+
+                @Override
+                public void round(int row, int[] proposed, int accepted, int[] emitted) {
+                    if (job.cancelled) {
+                        throw new Cancelled();
+                    }
+                    ObjectNode round = roundJson(trace.size(), row, proposed, accepted, emitted);
+                    if (beams != null) {
+                        round.set("beams", beams);
+                        beams = null;
+                    }
+                    trace.add(round);
+                    job.events.add(new Round(round));
+                }
             });
             ObjectNode json = GenerationJson.of(result, engine.tokenizer(), engine.providerUsed());
             json.set("trace", trace);
@@ -128,7 +144,10 @@ final class GenerationWorker implements AutoCloseable {
         }
     }
 
-    /** {"round", "row", "proposed", "proposed_text", "accepted", "emitted", "emitted_text"}. */
+    /**
+     * {"round", "row", "proposed", "proposed_text", "accepted", "emitted", "emitted_text"}: for beam search the best
+     * new beam's path; speculative beam search adds "beams" ({@link #beamsJson}).
+     */
     private ObjectNode roundJson(int round, int row, int[] proposed, int accepted, int[] emitted) {
         ObjectNode node = MAPPER.createObjectNode();
         node.put("round", round);
@@ -139,12 +158,42 @@ final class GenerationWorker implements AutoCloseable {
         return node;
     }
 
+    /**
+     * {"trees": per beam at the round's start {"tokens", "tokens_text", "parents"} (node 0 = its pending token,
+     * parent -1), "new_beams": per new beam {"from_beam", "path" (tree nodes walked, node 0 first, all kept),
+     * "next", "next_text" (the target's token after leaving the tree)}}.
+     */
+    private ObjectNode beamsJson(SpeculationTrace.BeamRound round) {
+        ObjectNode node = MAPPER.createObjectNode();
+        ArrayNode trees = node.putArray("trees");
+        for (int b = 0; b < round.treeTokens().length; b++) {
+            ObjectNode tree = trees.addObject();
+            tokens(tree, "tokens", round.treeTokens()[b]);
+            ArrayNode parents = tree.putArray("parents");
+            Arrays.stream(round.treeParents()[b]).forEach(parents::add);
+        }
+        ArrayNode newBeams = node.putArray("new_beams");
+        for (int j = 0; j < round.keptFromBeam().length; j++) {
+            ObjectNode beam = newBeams.addObject();
+            beam.put("from_beam", round.keptFromBeam()[j]);
+            ArrayNode path = beam.putArray("path");
+            Arrays.stream(round.keptPath()[j]).forEach(path::add);
+            beam.put("next", round.nextToken()[j]);
+            beam.put("next_text", text(round.nextToken()[j]));
+        }
+        return node;
+    }
+
+    private String text(int id) {
+        return id >= 0 && id < tokenTexts.length ? tokenTexts[id] : "";
+    }
+
     private void tokens(ObjectNode node, String name, int[] ids) {
         ArrayNode idArray = node.putArray(name);
         ArrayNode textArray = node.putArray(name + "_text");
         for (int id : ids) {
             idArray.add(id);
-            textArray.add(id >= 0 && id < tokenTexts.length ? tokenTexts[id] : "");
+            textArray.add(text(id));
         }
     }
 

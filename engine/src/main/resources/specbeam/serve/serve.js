@@ -22,9 +22,10 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** A token as a chip: newlines and tabs made visible. */
+/** A token as a chip: newlines, tabs and spaces made visible (the exact text in its tooltip). */
 function chip(text, kind) {
-  return el("span", { class: "tok " + kind }, text.replace(/\n/g, "↵").replace(/\t/g, "⇥"));
+  return el("span", { class: "tok " + kind, title: JSON.stringify(text) },
+      text.replace(/\n/g, "↵").replace(/\t/g, "⇥").replace(/ /g, "·"));
 }
 
 function setStatus(text, state) {
@@ -105,8 +106,46 @@ function renderRound(round, mode) {
       ? `best beam walked ${round.accepted} draft node${round.accepted === 1 ? "" : "s"} · ${round.emitted.length} step${round.emitted.length === 1 ? "" : "s"} in 1 target forward`
       : `${round.accepted}/${round.proposed.length} kept · ${round.emitted.length} token${round.emitted.length === 1 ? "" : "s"} in 1 target forward`;
   item.append(el("span", { class: "summary" }, summary));
+  if (round.beams) item.append(renderTrees(round.beams));
   $("rounds").append(item);
   item.scrollIntoView({ block: "nearest" });
+}
+
+/**
+ * Speculative beam search: the round's B draft trees side by side, drawn sideways (a node, then its children in a
+ * column to its right). A node is kept when some new beam walked it, rejected otherwise; after the end of each kept
+ * path comes the token the target chose outside the tree, tagged with the new beam it started.
+ */
+function renderTrees(beams) {
+  const row = el("div", { class: "trees" });
+  beams.trees.forEach((tree, b) => {
+    const children = tree.tokens.map(() => []);
+    tree.parents.forEach((parent, node) => { if (parent >= 0) children[parent].push(node); });
+    const kept = new Set();
+    const endings = tree.tokens.map(() => []);   // per node, the new beams whose kept path ends there
+    beams.new_beams.forEach((beam, j) => {
+      if (beam.from_beam !== b) return;
+      beam.path.forEach((node) => kept.add(node));
+      endings[beam.path[beam.path.length - 1]].push(j);
+    });
+    const drawNode = (node) => {
+      const kind = node === 0 ? "root" : kept.has(node) ? "kept" : "rejected";
+      const kids = children[node].map(drawNode);
+      for (const j of endings[node]) {
+        const next = beams.new_beams[j];
+        kids.push(el("div", { class: "tnode" }, chip(next.next_text, "target"),
+            el("span", { class: "to-beam", title: `this path and token start new beam ${j + 1}` }, "→" + (j + 1))));
+      }
+      return el("div", { class: "tnode" }, chip(tree.tokens_text[node], kind),
+          kids.length ? el("div", { class: "tkids" }, ...kids) : "");
+    };
+    const walkers = beams.new_beams.filter((beam) => beam.from_beam === b).length;
+    row.append(el("div", { class: "tree" + (walkers ? "" : " dropped"), "data-beam": String(b) },
+        el("div", { class: "tree-head" }, `beam ${b + 1} · ${tree.tokens.length - 1} drafted`
+            + (walkers ? ` · kept by ${walkers} new beam${walkers === 1 ? "" : "s"}` : " · dropped")),
+        drawNode(0)));
+  });
+  return row;
 }
 
 /** Non-beam modes: the text grows by what the target emitted each round. */
@@ -120,7 +159,8 @@ function startOutput(mode) {
   const output = $("output");
   output.replaceChildren();
   if (isBeam(mode)) {
-    $("output-note").textContent = `— the ${$("beam_width").value} beams appear when the search ends; the rounds below show the best beam's path`;
+    $("output-note").textContent = `— the ${$("beam_width").value} beams appear when the search ends; the rounds below show the best beam's path`
+        + (isSpeculative(mode) ? " and every beam's draft tree" : "");
     return;
   }
   $("output-note").textContent = "— growing round by round";

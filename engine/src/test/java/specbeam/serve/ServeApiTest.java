@@ -203,6 +203,96 @@ class ServeApiTest {
                 Arrays.stream(tokens, promptLength, tokens.length).boxed().toList());
     }
 
+    /**
+     * Speculative beam search: each round shows every beam's draft tree and, per new beam, the tree path it kept and
+     * the target's next token. Replaying those from the first pending tokens rebuilds the running beams round by
+     * round; the rebuilt beams must lead to the returned sequences.
+     */
+    @Test
+    void speculativeBeamRoundsShowEveryBeamsTreeAndWhatTheNewBeamsKept() throws Exception {
+        int width = 3;
+        JsonNode json = get(server, "/api/generate?" + query(params(Mode.SPECULATIVE_BEAM))).json();
+        int[] prompt = expectedEngine.tokenizer().encode(PROMPT);
+        List<List<Integer>> beams = null;   // per running beam, its generated tokens (the last one: its pending token)
+        assertThat(json.get("trace")).isNotEmpty();
+        for (JsonNode round : json.get("trace")) {
+            JsonNode trees = round.get("beams").get("trees");
+            assertThat(trees).hasSize(width);
+            if (beams == null) {
+                beams = new ArrayList<>();
+                for (JsonNode tree : trees) {
+                    beams.add(new ArrayList<>(List.of(tree.get("tokens").get(0).asInt())));
+                }
+            }
+            for (int b = 0; b < width; b++) {
+                JsonNode tree = trees.get(b);
+                JsonNode tokens = tree.get("tokens");
+                JsonNode parents = tree.get("parents");
+                assertThat(parents).hasSameSizeAs(tokens);
+                assertThat(tree.get("tokens_text")).hasSameSizeAs(tokens);
+                assertThat(tokens.get(0).asInt()).as("round %d, beam %d: the root is the beam's pending token",
+                        round.get("round").asInt(), b).isEqualTo(beams.get(b).get(beams.get(b).size() - 1));
+                assertThat(parents.get(0).asInt()).isEqualTo(-1);
+                for (int node = 1; node < tokens.size(); node++) {
+                    assertThat(parents.get(node).asInt()).as("a parent comes before its child").isBetween(0, node - 1);
+                    assertThat(tree.get("tokens_text").get(node).asText())
+                            .isEqualTo(expectedEngine.tokenizer().tokenText(tokens.get(node).asInt()));
+                }
+            }
+            JsonNode newBeams = round.get("beams").get("new_beams");
+            assertThat(newBeams).hasSize(width);
+            List<List<Integer>> grown = new ArrayList<>();
+            for (JsonNode beam : newBeams) {
+                int from = beam.get("from_beam").asInt();
+                assertThat(from).isBetween(0, width - 1);
+                JsonNode tree = trees.get(from);
+                JsonNode path = beam.get("path");
+                assertThat(path.get(0).asInt()).as("a kept path starts at the root").isZero();
+                List<Integer> tokens = new ArrayList<>(beams.get(from));
+                for (int s = 1; s < path.size(); s++) {
+                    int node = path.get(s).asInt();
+                    assertThat(node).isBetween(1, tree.get("tokens").size() - 1);
+                    assertThat(tree.get("parents").get(node).asInt()).as("a kept path is a root path of its tree")
+                            .isEqualTo(path.get(s - 1).asInt());
+                    tokens.add(tree.get("tokens").get(node).asInt());
+                }
+                tokens.add(beam.get("next").asInt());
+                assertThat(beam.get("next_text").asText()).isEqualTo(expectedEngine.tokenizer().tokenText(beam.get("next").asInt()));
+                grown.add(tokens);
+            }
+            // the best-path fields are the best new beam's path and next token
+            List<Integer> best = grown.get(0);
+            int walked = newBeams.get(0).get("path").size() - 1;
+            assertThat(ints(round.get("proposed"))).containsExactlyElementsOf(best.subList(best.size() - 1 - walked, best.size() - 1));
+            assertThat(ints(round.get("emitted"))).containsExactlyElementsOf(best.subList(best.size() - 1 - walked, best.size()));
+            beams = grown;
+        }
+        // the last round ends the search inside the tree, untraced: every returned sequence that ran to the length
+        // limit continues one of the beams rebuilt after the last traced round
+        int checked = 0;
+        for (int[] sequence : sequencesOf(json)) {
+            if (sequence.length < prompt.length + 16) {
+                continue;  // finished on EOS, possibly rounds earlier
+            }
+            List<Integer> generated = Arrays.stream(sequence, prompt.length, sequence.length).boxed().toList();
+            assertThat(beams).as("a rebuilt beam is a prefix of " + generated)
+                    .anyMatch(beam -> generated.subList(0, beam.size()).equals(beam));
+            checked++;
+        }
+        assertThat(checked).as("sequences that ran to the length limit").isPositive();
+
+        for (Mode mode : List.of(Mode.SPECULATIVE, Mode.SPECULATIVE_SAMPLING)) {
+            JsonNode other = get(server, "/api/generate?" + query(params(mode))).json();
+            assertThat(other.get("trace")).as(mode.id()).isNotEmpty().noneMatch(round -> round.has("beams"));
+        }
+    }
+
+    private static List<Integer> ints(JsonNode array) {
+        List<Integer> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asInt()));
+        return out;
+    }
+
     @Test
     void answerIsTheGenerateJsonObjectPlusTheTrace() throws Exception {
         Map<String, String> p = params(Mode.SPECULATIVE_BEAM);

@@ -28,7 +28,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -62,7 +64,7 @@ class ServePageBrowserTest {
         options.setBinary(CHROMIUM.toFile());
         // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1250", "--hide-scrollbars");
+                "--window-size=1400,1700", "--hide-scrollbars");
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
@@ -121,15 +123,49 @@ class ServePageBrowserTest {
         assertThat(shownTexts).containsExactlyElementsOf(apiTexts);
         assertThat(browser.findElements(By.cssSelector("#rounds li.round"))).hasSize(api.get("trace").size());
         assertThat(browser.findElements(By.cssSelector("#rounds .tok.kept"))).isNotEmpty();
+        assertTreesShowTheApisTrees(api.get("trace"));
 
         WebElement verdict = browser.findElement(By.id("verdict"));
         assertThat(verdict.getDomAttribute("class")).contains("same");
         assertThat(verdict.getText()).startsWith("✓ identical outputs");
         assertThat(browser.findElement(By.id("compare-result")).getText()).contains("speculative_beam").contains("beam");
 
+        browser.executeScript("window.scrollTo(0, 0)");   // the rounds scrolled the page while they arrived
         Path shot = Path.of("target", "serve.png");
         Files.write(shot, browser.getScreenshotAs(OutputType.BYTES));
         assertThat(Files.size(shot)).isPositive();
+    }
+
+    /**
+     * Every round shows the B draft trees of the API's trace: per tree its nodes (kept where some new beam walked
+     * them, rejected elsewhere, the root apart) and one target token per new beam that walked it.
+     */
+    private static void assertTreesShowTheApisTrees(JsonNode trace) {
+        List<WebElement> rounds = browser.findElements(By.cssSelector("#rounds li.round"));
+        for (int r = 0; r < trace.size(); r++) {
+            JsonNode beams = trace.get(r).get("beams");
+            List<WebElement> trees = rounds.get(r).findElements(By.cssSelector(".trees > .tree"));
+            assertThat(trees).as("round %d", r).hasSize(beams.get("trees").size());
+            for (int b = 0; b < trees.size(); b++) {
+                JsonNode tree = beams.get("trees").get(b);
+                Set<Integer> kept = new HashSet<>();
+                int walkers = 0;
+                for (JsonNode beam : beams.get("new_beams")) {
+                    if (beam.get("from_beam").asInt() == b) {
+                        beam.get("path").forEach(node -> kept.add(node.asInt()));
+                        walkers++;
+                    }
+                }
+                kept.remove(0);
+                WebElement shown = trees.get(b);
+                String where = "round " + r + ", beam " + b;
+                assertThat(shown.findElements(By.cssSelector(".tok.root"))).as(where).hasSize(1);
+                assertThat(shown.findElements(By.cssSelector(".tok.kept"))).as(where).hasSize(kept.size());
+                assertThat(shown.findElements(By.cssSelector(".tok.rejected"))).as(where)
+                        .hasSize(tree.get("tokens").size() - 1 - kept.size());
+                assertThat(shown.findElements(By.cssSelector(".tok.target"))).as(where).hasSize(walkers);
+            }
+        }
     }
 
     private static void clickGenerateAndWait(WebDriverWait wait) {
