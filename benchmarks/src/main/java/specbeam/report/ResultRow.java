@@ -75,9 +75,41 @@ public record ResultRow(
         @JsonProperty("draft_sha256") String draftSha256,
         String jmhSettings,
         /* 1-minute load average when this point started: above ~1 other processes competed for the cores */
-        @JsonProperty("load_avg_1m") Double loadAvg1m) {
+        @JsonProperty("load_avg_1m") Double loadAvg1m,
+        /* decode phase: mean tokens fed per row (batch x beams) to one target forward; 1 without a draft */
+        Double decodeTargetTokensPerRow,
+        /* decode phase: draft forwards per target forward (prompt forwards left out) */
+        Double decodeDraftForwardsPerRound,
+        /* decode phase: mean tokens fed per row to one draft forward */
+        Double decodeDraftTokensPerRow) {
 
     public static final String ENGINE = "specbeam";
+
+    /** A row without the decode-phase fed-token columns (runs before they were recorded). */
+    public ResultRow(String engine, String mode, int k, int beamWidth, int batch, String provider, int maxNewTokens,
+                     Double latencyMsMean, Double latencyMsCi999, Double tokensPerS, Double acceptanceRate,
+                     Double targetForwardsPerToken, int n, boolean adaptive, Double latencyMsSd, Double relError,
+                     Double stepsPerTargetForward, Double draftForwardsPerTargetForward, Double draftProposedPerRound,
+                     Double ortShare, Double targetMsPerForward, Double draftMsPerForward, Double kvBytesPerToken,
+                     String baseline, Double speedupVsBaseline, Double speedupRelError, Double modelAlphaIid,
+                     Double modelStepsPerRound, Double modelSpeedup, Double identicalShare, Double certifiedTieShare,
+                     Integer qualityPrompts, Double perplexity, Double bleu, Double rouge1F1, Double rouge2F1,
+                     Double rougeLF1, Double distinct1, Double distinct2, Double selfBleu, String date, String cpuModel,
+                     int cores, String jvm, String ortVersion, String providerUsed, String targetSha256,
+                     String draftSha256, String jmhSettings, Double loadAvg1m) {
+        this(engine, mode, k, beamWidth, batch, provider, maxNewTokens, latencyMsMean, latencyMsCi999, tokensPerS,
+                acceptanceRate, targetForwardsPerToken, n, adaptive, latencyMsSd, relError, stepsPerTargetForward,
+                draftForwardsPerTargetForward, draftProposedPerRound, ortShare, targetMsPerForward, draftMsPerForward,
+                kvBytesPerToken, baseline, speedupVsBaseline, speedupRelError, modelAlphaIid, modelStepsPerRound,
+                modelSpeedup, identicalShare, certifiedTieShare, qualityPrompts, perplexity, bleu, rouge1F1, rouge2F1,
+                rougeLF1, distinct1, distinct2, selfBleu, date, cpuModel, cores, jvm, ortVersion, providerUsed,
+                targetSha256, draftSha256, jmhSettings, loadAvg1m, null, null, null);
+    }
+
+    /** Rows fed to one decode-phase forward: prompts per call times beams. */
+    public int rowsPerForward() {
+        return batch * beamWidth;
+    }
 
     /** The grid point this row measured. */
     public GridPoint point() {

@@ -75,7 +75,9 @@ public final class ResultRows {
                 q == null ? null : num(q.selfBleu()),
                 meta.date(), meta.cpuModel(), meta.cores(), meta.jvm(), meta.ortVersion(),
                 used == null ? "" : used.id(), meta.targetSha256(), meta.draftSha256(), meta.jmhSettings(),
-                num(m.loadAverage()));
+                num(m.loadAverage()), num(c.decodeTargetTokensPerRow(p.batch() * p.beamWidth())),
+                speculative ? num(c.decodeDraftForwardsPerRound()) : null,
+                num(c.decodeDraftTokensPerRow(p.batch() * p.beamWidth())));
     }
 
     /** NaN and infinities become empty cells. */

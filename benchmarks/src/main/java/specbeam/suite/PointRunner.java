@@ -1,5 +1,6 @@
 package specbeam.suite;
 
+import java.io.IOException;
 import java.nio.file.Path;
 
 /** Measures one grid point (JMH in the real suite, a fake in tests). */
@@ -15,8 +16,13 @@ public interface PointRunner {
         return "";
     }
 
-    /** Writes a combined raw result file of all runs when the user asked for one; returns it, or {@code null}. */
-    default Path writeResultFile(Path defaultDir) {
+    /**
+     * Writes the runner's own raw result file of all runs (JMH's JSON for the JMH runner).
+     *
+     * @param defaultFile where it goes unless the user chose another file
+     * @return the file written, or {@code null} when this runner keeps none
+     */
+    default Path writeResultFile(Path defaultFile) throws IOException {
         return null;
     }
 }

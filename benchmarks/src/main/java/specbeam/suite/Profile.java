@@ -8,10 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The two grids the suite knows. {@link #FULL} is what {@code java -jar benchmarks.jar} runs: 25 points with
- * {@code DecodeBenchmark}'s iteration counts (about 9 minutes of JMH on 2 CPU cores) and quality on the five
- * study prompts plus ten continuation items (a few minutes, most of it the slow wide-beam points), so the
- * whole run stays well under 20 minutes. {@link #QUICK} ({@code --quick}) is a four-point smoke run for CI
+ * The two grids the suite knows. {@link #FULL} is what {@code java -jar benchmarks.jar} runs: 25 latency points
+ * (batch 1) and 8 throughput points (greedy, speculative, beam and speculative beam at their default k and B, at
+ * batch 4 and 8) with {@code DecodeBenchmark}'s iteration counts (about 13 minutes of JMH on 2 CPU cores) and
+ * quality of the batch-1 points on the five study prompts plus ten continuation items (a few minutes, most of it
+ * the slow wide-beam points); {@code -p batch=1} leaves the throughput points out. {@link #QUICK} ({@code --quick}) is a four-point smoke run for CI
  * that finishes in about a minute.
  */
 public enum Profile {
@@ -82,8 +83,20 @@ public enum Profile {
             p.add(point(Mode.SPECULATIVE_SAMPLING, k, 1, false));
         }
         p.add(point(Mode.SPECULATIVE_SAMPLING, 4, 1, true));
+        // throughput: the four main strategies at their defaults, several prompts per generate call
+        for (int batch : THROUGHPUT_BATCHES) {
+            int k = GenerationConfig.DEFAULT_K;
+            int b = GenerationConfig.DEFAULT_BEAM_WIDTH;
+            p.add(point(Mode.GREEDY, 0, 1, false).withBatch(batch));
+            p.add(point(Mode.SPECULATIVE, k, 1, false).withBatch(batch));
+            p.add(point(Mode.BEAM, 0, b, false).withBatch(batch));
+            p.add(point(Mode.SPECULATIVE_BEAM, k, b, false).withBatch(batch));
+        }
         return p;
     }
+
+    /** Batch sizes (prompts per generate call) of the full grid's throughput points, besides batch 1. */
+    static final int[] THROUGHPUT_BATCHES = {4, 8};
 
     /** A point of this profile's fixed settings (CPU, batch 1, the engine's default max new tokens). */
     static GridPoint point(Mode mode, int k, int beamWidth, boolean adaptive) {

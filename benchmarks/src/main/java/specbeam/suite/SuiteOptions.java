@@ -18,9 +18,10 @@ import java.util.List;
  * @param help       print the usage and exit
  * @param reportOnly regenerate the report from the CSV already in {@code out}, measuring nothing
  * @param jmhArgs    the remaining arguments, for JMH's own parser
+ * @param costCurve  forward-cost curve for the projection to other hardware, or {@code null} for the bundled one
  */
 public record SuiteOptions(boolean quick, Path out, Path report, Path models, boolean list, boolean help,
-                           boolean reportOnly, List<String> jmhArgs) {
+                           boolean reportOnly, List<String> jmhArgs, Path costCurve) {
     public static final Path DEFAULT_OUT = Path.of("results");
     public static final Path DEFAULT_REPORT = Path.of("REPORT.md");
     public static final String HF_BASELINE = "hf_baseline.csv";
@@ -28,8 +29,9 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
     public static final String USAGE = """
             Usage: java -jar benchmarks.jar [suite options] [JMH options]
 
-            Runs the decoding grid (mode x k x beam width) with JMH, one JMH run per grid point, then computes
-            output quality once per configuration, writes CSV files and regenerates the tables of REPORT.md.
+            Runs the decoding grid (mode x k x beam width, and batch 1/4/8 for throughput) with JMH, one JMH run
+            per grid point, then computes output quality once per configuration, writes CSV files, JMH's own JSON
+            (<out>/jmh-result.json), plots (<out>/plots/) and regenerates the tables of REPORT.md.
 
             Suite options:
               --quick          4-point grid with short iterations (under 2 minutes on 2 cores); writes
@@ -39,11 +41,14 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
               --report FILE    report whose marked blocks are regenerated (default: REPORT.md)
               --models DIR     model pair directory with target/ and draft/ (default: models/pair)
               --report-only    regenerate the report from the CSV already in <out>, without measuring
+              --cost-curve FILE  forward-time curve (rows x tokens -> ms) for the report's projection to
+                               other hardware (default: the bundled H200 curve; format in
+                               benchmarks/cost-curves/README.md)
               --list           print the grid points and exit
               --help           print this text and exit
 
             JMH options work as usual, e.g. -f 2 (forks), -wi 3 -w 2s (warm-up), -i 10 -r 2s (measurement),
-            -rf json -rff results/jmh.json (one result file for the whole grid), -v NORMAL (JMH's own output),
+            -rf csv -rff results/jmh.csv (JMH's result file in another format or place), -v NORMAL (JMH's own output),
             -jvmArgs "-Xmx2g". Grid axes are JMH parameters:
               -p mode=speculative,speculative_beam   keep the grid's points of these modes
               -p k=2,4  -p beamWidth=4  -p adaptive=true
@@ -69,6 +74,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
         Path out = DEFAULT_OUT;
         Path report = null;
         Path models = ModelPair.DEFAULT_DIR;
+        Path costCurve = null;
         List<String> jmh = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -78,7 +84,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                 case "--list" -> list = true;
                 case "--help", "-h" -> help = true;
                 case "--report-only" -> reportOnly = true;
-                case "--out", "--report", "--models" -> {
+                case "--out", "--report", "--models", "--cost-curve" -> {
                     String value;
                     if (a.contains("=")) {
                         value = a.substring(a.indexOf('=') + 1);
@@ -94,25 +100,27 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                     switch (name) {
                         case "--out" -> out = p;
                         case "--report" -> report = p;
+                        case "--cost-curve" -> costCurve = p;
                         default -> models = p;
                     }
                 }
                 default -> {
                     if (a.startsWith("--")) {
                         throw new UsageException("unknown option " + a + " (suite options: --quick, --out, --report, "
-                                + "--models, --report-only, --list, --help; JMH options start with one dash)");
+                                + "--models, --cost-curve, --report-only, --list, --help; JMH options start with one dash)");
                     }
                     jmh.add(a);
                 }
             }
         }
-        return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh));
+        return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh), costCurve);
     }
 
     private static String example(String option) {
         return switch (option) {
             case "--out" -> "results";
             case "--report" -> "REPORT.md";
+            case "--cost-curve" -> "my_gpu.json";
             default -> "models/pair";
         };
     }
@@ -127,6 +135,16 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
 
     public Path comparisonCsv() {
         return out.resolve(quick ? "comparison-quick.csv" : "comparison.csv");
+    }
+
+    /** JMH's own result file of the whole grid. */
+    public Path jmhResultFile() {
+        return out.resolve(quick ? "jmh-result-quick.json" : "jmh-result.json");
+    }
+
+    /** Where the plots go (PNG and SVG). */
+    public Path plotsDir() {
+        return out.resolve(quick ? "plots-quick" : "plots");
     }
 
     public Path reportFile() {

@@ -15,13 +15,23 @@ final class Rows {
 
     static ResultRow row(String mode, int k, int beamWidth, boolean adaptive, double latency, String baseline,
                          Double speedup, Double acceptance, double forwardsPerToken, double ortShare) {
-        return new ResultRow(ResultRow.ENGINE, mode, k, beamWidth, 1, "cpu", 64, latency, latency * 0.02,
-                64_000 / latency, acceptance, forwardsPerToken, 5, adaptive, latency * 0.01, 0.02,
+        return row(mode, k, beamWidth, 1, adaptive, latency, baseline, speedup, acceptance, forwardsPerToken, ortShare);
+    }
+
+    /**
+     * A row of {@code batch} prompts per call; speculative rows (with an acceptance) feed 1 + k tokens per row to a
+     * verifying forward and run k one-token draft forwards per round.
+     */
+    static ResultRow row(String mode, int k, int beamWidth, int batch, boolean adaptive, double latency,
+                         String baseline, Double speedup, Double acceptance, double forwardsPerToken, double ortShare) {
+        return new ResultRow(ResultRow.ENGINE, mode, k, beamWidth, batch, "cpu", 64, latency, latency * 0.02,
+                64_000.0 * batch / latency, acceptance, forwardsPerToken, 5, adaptive, latency * 0.01, 0.02,
                 acceptance == null ? null : 2.5, acceptance == null ? null : 1.0 * k, acceptance == null ? null : 1.0 * k,
                 ortShare, 1.8, acceptance == null ? null : 0.11, 1024.0, baseline, speedup, speedup == null ? null : 0.03,
                 speedup == null ? null : 0.7, speedup == null ? null : 2.2, speedup == null ? null : 2.1,
                 baseline == null ? null : 1.0, baseline == null ? null : 0.0, 9, 3.5, 12.5, 0.4, 0.2, 0.35, 0.8, 0.9,
                 null, "2026-01-01T00:00:00Z", "AMD EPYC", 2, "OpenJDK 17", "1.29.0", "cpu", "sha256:t", "sha256:d",
-                "2 x 2 s warm-up", 0.1);
+                "2 x 2 s warm-up", 0.1, acceptance == null ? 1.0 : 1.0 + k, acceptance == null ? null : 1.0 * k,
+                acceptance == null ? null : 1.0);
     }
 }

@@ -145,6 +145,58 @@ class SuiteMainTest {
     }
 
     @Test
+    void quickRunDrawsThePlotsAndProjectsWithTheBundledCurve() throws IOException {
+        assertThat(run("--quick")).as(err()).isZero();
+
+        Path plots = out.resolve("plots-quick");
+        for (String name : List.of("speedup_vs_k", "steps_and_acceptance_vs_k", "latency_vs_quality", "projected_speedup")) {
+            assertThat(plots.resolve(name + ".png")).isNotEmptyFile();
+            assertThat(javax.imageio.ImageIO.read(plots.resolve(name + ".png").toFile())).as(name).isNotNull();
+            assertThat(plots.resolve(name + ".svg")).isNotEmptyFile();
+        }
+        String report = Files.readString(out.resolve("REPORT-quick.md"));
+        assertThat(report).contains("](plots-quick/speedup_vs_k.png)").contains("](plots-quick/projected_speedup.png)");
+        assertThat(report).contains(ReportFile.begin("projection")).contains("## Projection to other hardware")
+                .contains("Forward costs from `benchmarks/cost-curves/h200.json`: NVIDIA H200")
+                .contains("| speculative k=4 | 2.00x | 3.00 | 5.00 | 4.00 | 1.00 |");
+        assertThat(report).contains(ReportFile.begin("throughput"))
+                .contains("No configuration was measured at more than one batch size");
+    }
+
+    @Test
+    void throughputPointsAreMeasuredButTheirQualityIsTheBatchOnePoints() throws IOException {
+        assertThat(run("--quick", "-p", "mode=greedy", "-p", "batch=1,4")).as(err()).isZero();
+        assertThat(wiring.measured).extracting(GridPoint::label).containsExactly("greedy", "greedy batch=4");
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("[quality 1/1] greedy (");
+        assertThat(out.resolve("plots-quick/throughput_vs_batch.png")).isNotEmptyFile();
+        assertThat(Files.readString(out.resolve("REPORT-quick.md"))).contains("| greedy | 4 | 100.0 ± ");
+    }
+
+    @Test
+    void aMissingCostCurveIsRejectedBeforeMeasuring() {
+        Path missing = dir.resolve("my_gpu.json");
+        assertRejected(run("--quick", "--cost-curve", missing.toString()), "cost curve " + missing + " does not exist");
+    }
+
+    @Test
+    void aMalformedCostCurveIsRejectedBeforeMeasuringAndByReportOnly() throws IOException {
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"device\": \"x\", \"ms\": {\"llama/r1/q1\": 3}}");
+        assertRejected(run("--quick", "--cost-curve", bad.toString()), "cost curve " + bad + " is malformed");
+        stderr.reset();
+        assertRejected(run("--quick", "--report-only", "--cost-curve", bad.toString()), "is malformed");
+    }
+
+    @Test
+    void anotherCostCurveIsUsedWhenGiven() throws IOException {
+        Path curve = dir.resolve("my_gpu.json");
+        Files.writeString(curve, specbeam.projection.SyntheticCurve.JSON);
+        assertThat(run("--quick", "--cost-curve", curve.toString())).as(err()).isZero();
+        assertThat(Files.readString(out.resolve("REPORT-quick.md"))).contains("Forward costs from `" + curve
+                + "`: Synthetic GPU");
+    }
+
+    @Test
     void aFailingPointIsReportedAndTheOthersAreStillWritten() throws IOException {
         wiring = new FakeWiring("speculative k=4");
         assertThat(run("--quick")).isEqualTo(SuiteMain.FAILED);
