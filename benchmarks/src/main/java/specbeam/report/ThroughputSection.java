@@ -33,7 +33,9 @@ public final class ThroughputSection {
         }
         return t.render() + "\n*How to read this:* one `generate` call decodes `batch` prompts together (a ragged "
                 + "batch: every row keeps its own length and mask, and the outputs equal one-at-a-time decoding), "
-                + "each to the full number of new tokens. \"ms / generation\" is the time of that call with its "
+                + "each to the full number of new tokens; the prompts are the study prompts taken round-robin, so "
+                + "every call has exactly `batch` rows (a batch larger than the prompt set repeats some). "
+                + "\"ms / generation\" is the time of that call with its "
                 + "99.9% interval, \"ms / prompt\" the same divided by the batch size, tokens/s counts the new "
                 + "tokens of all prompts (beam modes: beam steps of the best beam). \"tokens/s vs batch 1\" is the "
                 + "throughput gained by batching; the speedup compares with the target-only baseline at the same "

@@ -25,7 +25,7 @@ final class ProjectionChart {
     /** @return the chart, or null when no point can be projected */
     static JFreeChart create(List<ResultRow> rows, CostCurve curve, String subtitle) {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
-        String measured = "measured on this machine";
+        String measured = "measured in this run";
         boolean any = false;
         for (ResultRow r : rows) {
             Projection p = Projection.of(r);
@@ -72,7 +72,7 @@ final class ProjectionChart {
         axis.setMaximumCategoryLabelLines(2);
         ChartStyle.axis(axis);
         ChartStyle.axis(plot.getRangeAxis());
-        plot.addRangeMarker(ChartStyle.horizontalLine(1.0, "1.0× = as fast as the baseline"));
+        plot.addRangeMarker(ChartStyle.horizontalLine(1.0, "1.0× = no gain"));
         return ChartStyle.finish(chart, subtitle);
     }
 }

@@ -26,6 +26,10 @@ import java.util.function.Function;
  */
 final class QualityChart {
     private static final int[] BEAM_WIDTHS = {1, 2, 4, 8};
+    /** Per mode (Mode order): a baseline and its speculative variant get related hues (blue, orange, green/purple). */
+    private static final java.awt.Paint[] MODE_COLOURS = {
+            ChartStyle.COLOURS[0], ChartStyle.COLOURS[1], ChartStyle.COLOURS[2],
+            ChartStyle.COLOURS[5], ChartStyle.COLOURS[4], ChartStyle.COLOURS[3]};
 
     private QualityChart() {
     }
@@ -82,7 +86,7 @@ final class QualityChart {
             int mode = Integer.parseInt(key.substring(0, 2));
             int width = Integer.parseInt(key.substring(2));
             int shape = java.util.Arrays.stream(BEAM_WIDTHS).boxed().toList().indexOf(width);
-            renderer.setSeriesPaint(i, ChartStyle.COLOURS[mode % ChartStyle.COLOURS.length]);
+            renderer.setSeriesPaint(i, MODE_COLOURS[mode % MODE_COLOURS.length]);
             renderer.setSeriesShape(i, ChartStyle.shape(shape < 0 ? 0 : shape));
             renderer.setSeriesVisibleInLegend(i, legend);
             i++;

@@ -30,7 +30,7 @@ final class SpeedupChart {
             double y = r.speedupVsBaseline();
             double e = r.speedupRelError() == null ? 0 : y * r.speedupRelError();
             series.computeIfAbsent(Plots.lineOverK(r) + " vs " + r.baseline(), YIntervalSeries::new)
-                    .add(r.k(), y, y - e, y + e);
+                    .add(r.k(), y, Math.max(0, y - e), y + e);
         }
         if (series.isEmpty()) {
             return null;
@@ -50,7 +50,7 @@ final class SpeedupChart {
         ChartStyle.series(renderer, data.getSeriesCount());
         ChartStyle.integerTicks((NumberAxis) plot.getDomainAxis());
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(true);
-        plot.addRangeMarker(ChartStyle.horizontalLine(1.0, "1.0× = as fast as the baseline"));
+        plot.addRangeMarker(ChartStyle.horizontalLine(1.0, "1.0× = no gain"));
         ChartStyle.plot(plot);
         return ChartStyle.finish(chart, subtitle + "; error bars: 99.9% interval of the ratio");
     }

@@ -26,7 +26,7 @@ final class ThroughputChart {
         for (ResultRow r : Plots.throughputRows(rows)) {
             double y = r.tokensPerS();
             double e = r.relError() == null ? 0 : y * r.relError();
-            series.computeIfAbsent(Plots.configName(r), YIntervalSeries::new).add(r.batch(), y, y - e, y + e);
+            series.computeIfAbsent(Plots.configName(r), YIntervalSeries::new).add(r.batch(), y, Math.max(0, y - e), y + e);
         }
         if (series.isEmpty()) {
             return null;
