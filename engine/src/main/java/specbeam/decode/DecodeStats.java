@@ -10,7 +10,7 @@ public final class DecodeStats {
 
     public long targetForwards;
     public long draftForwards;
-    /** Tokens fed to the target (prompt tokens, tree nodes and padding included). */
+    /** Tokens fed to the target (prompt tokens and tree nodes; the padding of shorter rows is not counted). */
     public long targetTokensFed;
     /** Tokens fed to the draft. */
     public long draftTokensFed;
