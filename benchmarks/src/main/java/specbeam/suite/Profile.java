@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * The two grids the suite knows. {@link #FULL} is what {@code java -jar benchmarks.jar} runs: 25 latency points
  * (batch 1) and 8 throughput points (greedy, speculative, beam and speculative beam at their default k and B, at
- * batch 4 and 8) with {@code DecodeBenchmark}'s iteration counts (about 13 minutes of JMH on 2 CPU cores) and
+ * batch 4 and 8) with {@code DecodeBenchmark}'s iteration counts (about 9 + 7 minutes of JMH on 2 CPU cores: a
+ * speculative beam call at batch 8 takes ~20 s, so its nine iterations alone take 3 minutes) and
  * quality of the batch-1 points on the five study prompts plus ten continuation items (a few minutes, most of it
  * the slow wide-beam points); {@code -p batch=1} leaves the throughput points out. {@link #QUICK} ({@code --quick}) is a four-point smoke run for CI
  * that finishes in about a minute.

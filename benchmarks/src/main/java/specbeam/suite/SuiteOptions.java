@@ -60,7 +60,8 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
             of the same run.
 
             Examples:
-              java -jar benchmarks.jar                         full grid (about 15 minutes on 2 cores)
+              java -jar benchmarks.jar                         full grid (about 20 minutes on 2 cores)
+              java -jar benchmarks.jar -p batch=1              the same without the throughput points
               java -jar benchmarks.jar --quick --out /tmp/sb   smoke run, leaves results/ and REPORT.md alone
               java -jar benchmarks.jar -p mode=speculative -p k=2,3,4,5 -i 10
             """;
