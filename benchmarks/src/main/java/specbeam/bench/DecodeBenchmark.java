@@ -135,15 +135,27 @@ public class DecodeBenchmark {
         }
     }
 
+    /**
+     * Batches of exactly {@code batch} prompts, taking the prompts round-robin: with 5 prompts and batch 4 the
+     * batches are [0 1 2 3], [4 0 1 2], [3 4 0 1], [2 3 4 0], [1 2 3 4]. Every call decodes the same number of rows
+     * (a short last batch would make "batch 4" a mix of batch 4 and batch 1), and over a cycle every prompt is
+     * decoded equally often.
+     */
     static List<List<int[]>> partition(List<TaskItem> items, int batch) {
+        int n = items.size();
+        int calls = n / gcd(n, batch);   // lcm(n, batch) / batch
         List<List<int[]>> out = new ArrayList<>();
-        for (int i = 0; i < items.size(); i += batch) {
+        for (int c = 0; c < calls; c++) {
             List<int[]> group = new ArrayList<>();
-            for (TaskItem item : items.subList(i, Math.min(items.size(), i + batch))) {
-                group.add(item.promptIds());
+            for (int j = 0; j < batch; j++) {
+                group.add(items.get((c * batch + j) % n).promptIds());
             }
             out.add(group);
         }
         return out;
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 }

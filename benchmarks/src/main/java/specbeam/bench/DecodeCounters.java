@@ -35,12 +35,20 @@ public class DecodeCounters {
     public long kvBytesCopied;
     public long kvBytesMoved;
     public long paddedPositions;
+    public long targetTokensFed;
+    public long draftTokensFed;
+    public long targetPrefillForwards;
+    public long targetPrefillTokensFed;
+    public long draftPrefillForwards;
+    public long draftPrefillTokensFed;
 
     @Setup(Level.Iteration)
     public void reset() {
         ops = calls = tokens = steps = rounds = roundSteps = 0;
         targetForwards = draftForwards = draftProposed = draftAccepted = 0;
         targetOrtNanos = draftOrtNanos = wallNanos = kvBytesCopied = kvBytesMoved = paddedPositions = 0;
+        targetTokensFed = draftTokensFed = 0;
+        targetPrefillForwards = targetPrefillTokensFed = draftPrefillForwards = draftPrefillTokensFed = 0;
     }
 
     /** Adds one generate call's statistics (a few additions: cheap enough for the timed path). */
@@ -62,5 +70,11 @@ public class DecodeCounters {
         kvBytesCopied += s.kvBytesCopied;
         kvBytesMoved += s.kvBytesMoved;
         paddedPositions += s.paddedPositions;
+        targetTokensFed += s.targetTokensFed;
+        draftTokensFed += s.draftTokensFed;
+        targetPrefillForwards += s.targetPrefillForwards;
+        targetPrefillTokensFed += s.targetPrefillTokensFed;
+        draftPrefillForwards += s.draftPrefillForwards;
+        draftPrefillTokensFed += s.draftPrefillTokensFed;
     }
 }

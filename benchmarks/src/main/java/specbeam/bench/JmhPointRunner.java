@@ -13,6 +13,7 @@ import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
+import specbeam.report.AtomicFiles;
 import specbeam.suite.CounterTotals;
 import specbeam.suite.GridPoint;
 import specbeam.suite.Measurement;
@@ -23,7 +24,10 @@ import specbeam.suite.PointRunner;
 import specbeam.suite.Profile;
 import specbeam.tasks.ModelPair;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,7 +42,8 @@ import java.util.regex.Pattern;
  * <p>The user's JMH options ({@code -f}, {@code -wi}, {@code -i}, {@code -w}, {@code -r}, {@code -v},
  * {@code -jvmArgs}, ...) are the parent of every run and win over the profile's iteration settings; the grid
  * axes are always set here. JMH would overwrite a result file ({@code -rf}/{@code -rff}) on every run, so each
- * run writes to a scratch file and {@link #writeResultFile} writes all runs into one file at the end.
+ * run writes to a scratch file and {@link #writeResultFile} writes all runs into one file at the end (JMH's JSON
+ * under the results directory when the user asked for no result file).
  */
 public final class JmhPointRunner implements PointRunner {
     private static final String INCLUDE = "^" + Pattern.quote(DecodeBenchmark.class.getName() + ".generate") + "$";
@@ -164,20 +169,30 @@ public final class JmhPointRunner implements PointRunner {
     }
 
     /**
-     * Writes every run so far into one JMH result file, when the user asked for one with {@code -rf}/{@code -rff}.
+     * Writes every run so far into one JMH result file (one array of all grid points, as JMH itself would write
+     * for a single run): JSON at {@code defaultFile}, or the format and file the user chose with
+     * {@code -rf}/{@code -rff} (JMH's defaults then: CSV, {@code jmh-result.<format>} beside {@code defaultFile}).
      *
-     * @param defaultDir where the file goes when {@code -rff} was not given
-     * @return the file written, or {@code null} when none was asked for
+     * @return the file written
      */
-    public Path writeResultFile(Path defaultDir) {
-        if (!wantsResultFile()) {
-            return null;
+    @Override
+    public Path writeResultFile(Path defaultFile) throws IOException {
+        ResultFormatType type = wantsResultFile()
+                ? user.getResultFormat().orElse(ResultFormatType.CSV)
+                : ResultFormatType.JSON;
+        Path file;
+        if (user.getResult().hasValue()) {
+            file = Path.of(user.getResult().get());
+        } else if (wantsResultFile()) {
+            file = defaultFile.resolveSibling("jmh-result." + type.name().toLowerCase(java.util.Locale.ROOT));
+        } else {
+            file = defaultFile;
         }
-        ResultFormatType type = user.getResultFormat().orElse(ResultFormatType.CSV);
-        Path file = user.getResult().hasValue()
-                ? Path.of(user.getResult().get())
-                : defaultDir.resolve("jmh-result." + type.name().toLowerCase(java.util.Locale.ROOT));
-        ResultFormatFactory.getInstance(type, file.toString()).writeOut(runs);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream print = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            ResultFormatFactory.getInstance(type, print).writeOut(runs);
+        }
+        AtomicFiles.write(file, bytes.toString(StandardCharsets.UTF_8));
         return file;
     }
 

@@ -28,7 +28,9 @@ public final class ReportFile {
             new Block("speedup", "Speedup over target-only decoding"),
             new Block("acceptance", "Acceptance"),
             new Block("model", "Analytic speedup model"),
+            new Block("projection", "Projection to other hardware"),
             new Block("quality", "Quality"),
+            new Block("throughput", "Throughput: batch 1, 4 and 8"),
             new Block("hf", "Against Hugging Face generate"));
 
     private static final Pattern MARKER = Pattern.compile("<!--\\s*specbeam:(begin|end)\\s+([A-Za-z0-9_-]+)\\s*-->");

@@ -45,7 +45,7 @@ public final class ReportTables {
         return b;
     }
 
-    String run() {
+    public String run() {
         StringBuilder sb = new StringBuilder();
         Optional<ResultRow> any = rows.stream().findFirst();
         sb.append("| | |\n| --- | --- |\n");

@@ -91,9 +91,20 @@ public record ResultRow(
         /* rounds during which other processes used a quarter of the cores or more (details in rounds.csv) */
         Integer roundsUnderLoad,
         /* the most CPU cores other processes kept busy during one of the rounds */
-        Double otherCpuMax) {
+        Double otherCpuMax,
+        /* decode phase: mean tokens fed per row (batch x beams) to one target forward; 1 without a draft */
+        Double decodeTargetTokensPerRow,
+        /* decode phase: draft forwards per target forward (prompt forwards left out) */
+        Double decodeDraftForwardsPerRound,
+        /* decode phase: mean tokens fed per row to one draft forward */
+        Double decodeDraftTokensPerRow) {
 
     public static final String ENGINE = "specbeam";
+
+    /** Rows fed to one decode-phase forward: one per prompt (a prompt's beams share its row as a token tree). */
+    public int rowsPerForward() {
+        return batch;
+    }
 
     /** The grid point this row measured. */
     public GridPoint point() {

@@ -98,7 +98,10 @@ public final class ResultRows {
                 ratio == null ? null : ratio.n(), paired == null ? null : paired.forks(),
                 ratio == null ? null : ratio.verdict().toString(),
                 paired == null ? null : (int) paired.roundsUnderLoad(meta.cores()),
-                paired == null ? null : num(paired.maxOtherCpu()));
+                paired == null ? null : num(paired.maxOtherCpu()),
+                num(c.decodeTargetTokensPerRow(p.batch())),
+                speculative ? num(c.decodeDraftForwardsPerRound()) : null,
+                num(c.decodeDraftTokensPerRow(p.batch())));
     }
 
     /** NaN and infinities become empty cells. */

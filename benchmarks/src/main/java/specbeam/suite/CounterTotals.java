@@ -22,18 +22,37 @@ import java.util.Map;
  * @param kvBytesCopied  KV-cache bytes the engine wrote or moved
  * @param kvBytesMoved   the part of those moved after being stored (beam reorders, path gathers, compaction)
  * @param paddedPositions positions forwards computed that were no tree node (batch rows padded to the longest)
+ * @param targetTokensFed        tokens fed to the target (prompt tokens and tree nodes; padding not counted)
+ * @param draftTokensFed         tokens fed to the draft
+ * @param targetPrefillForwards  target forwards over the prompt (one per call)
+ * @param targetPrefillTokensFed prompt tokens fed to the target by those
+ * @param draftPrefillForwards   draft forwards over the prompt
+ * @param draftPrefillTokensFed  prompt tokens fed to the draft by those
  */
 public record CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
                             long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
                             long targetOrtNanos, long draftOrtNanos, long wallNanos, long kvBytesCopied,
-                            long kvBytesMoved, long paddedPositions) {
+                            long kvBytesMoved, long paddedPositions,
+                            long targetTokensFed, long draftTokensFed, long targetPrefillForwards,
+                            long targetPrefillTokensFed, long draftPrefillForwards, long draftPrefillTokensFed) {
+
+    /** Totals without the newer counters (zero), as runs before they existed recorded. */
+    public CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
+                         long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
+                         long targetOrtNanos, long draftOrtNanos, long wallNanos, long kvBytesCopied) {
+        this(ops, calls, tokens, steps, rounds, roundSteps, targetForwards, draftForwards, draftProposed,
+                draftAccepted, targetOrtNanos, draftOrtNanos, wallNanos, kvBytesCopied, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
 
     /** Builds the totals from counter name to value; a missing name counts as 0. */
     public static CounterTotals fromMap(Map<String, ? extends Number> v) {
         return new CounterTotals(get(v, "ops"), get(v, "calls"), get(v, "tokens"), get(v, "steps"), get(v, "rounds"),
                 get(v, "roundSteps"), get(v, "targetForwards"), get(v, "draftForwards"), get(v, "draftProposed"),
                 get(v, "draftAccepted"), get(v, "targetOrtNanos"), get(v, "draftOrtNanos"), get(v, "wallNanos"),
-                get(v, "kvBytesCopied"), get(v, "kvBytesMoved"), get(v, "paddedPositions"));
+                get(v, "kvBytesCopied"), get(v, "kvBytesMoved"), get(v, "paddedPositions"),
+                get(v, "targetTokensFed"), get(v, "draftTokensFed"),
+                get(v, "targetPrefillForwards"), get(v, "targetPrefillTokensFed"), get(v, "draftPrefillForwards"),
+                get(v, "draftPrefillTokensFed"));
     }
 
     /** Both totals added, counter by counter. */
@@ -42,7 +61,10 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                 roundSteps + o.roundSteps, targetForwards + o.targetForwards, draftForwards + o.draftForwards,
                 draftProposed + o.draftProposed, draftAccepted + o.draftAccepted, targetOrtNanos + o.targetOrtNanos,
                 draftOrtNanos + o.draftOrtNanos, wallNanos + o.wallNanos, kvBytesCopied + o.kvBytesCopied,
-                kvBytesMoved + o.kvBytesMoved, paddedPositions + o.paddedPositions);
+                kvBytesMoved + o.kvBytesMoved, paddedPositions + o.paddedPositions,
+                targetTokensFed + o.targetTokensFed, draftTokensFed + o.draftTokensFed,
+                targetPrefillForwards + o.targetPrefillForwards, targetPrefillTokensFed + o.targetPrefillTokensFed,
+                draftPrefillForwards + o.draftPrefillForwards, draftPrefillTokensFed + o.draftPrefillTokensFed);
     }
 
     private static long get(Map<String, ? extends Number> v, String name) {
@@ -101,6 +123,30 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
     /** Padded (non-node) positions per forward, target and draft together. */
     public double paddedPositionsPerForward() {
         return ratio(paddedPositions, targetForwards + draftForwards);
+    }
+
+    /**
+     * Decode phase (prompt forwards left out): mean tokens fed per row to one target forward of {@code rows}
+     * rows (1 for target-only decoding, about 1 + draft tokens for a verifying forward). NaN when not counted.
+     */
+    public double decodeTargetTokensPerRow(int rows) {
+        if (targetTokensFed == 0) {
+            return Double.NaN;
+        }
+        return ratio(targetTokensFed - targetPrefillTokensFed, (targetForwards - targetPrefillForwards) * rows);
+    }
+
+    /** Decode phase: draft forwards per target forward; NaN when the fed-token counters were not recorded. */
+    public double decodeDraftForwardsPerRound() {
+        if (targetTokensFed == 0) {
+            return Double.NaN;
+        }
+        return ratio(draftForwards - draftPrefillForwards, targetForwards - targetPrefillForwards);
+    }
+
+    /** Decode phase: mean tokens fed per row to one draft forward of {@code rows} rows; NaN without draft forwards. */
+    public double decodeDraftTokensPerRow(int rows) {
+        return ratio(draftTokensFed - draftPrefillTokensFed, (draftForwards - draftPrefillForwards) * rows);
     }
 
     /** Generate calls per benchmark operation. */

@@ -31,6 +31,11 @@ public record GridPoint(Mode mode, int k, int beamWidth, boolean adaptive, Execu
                 provider, batch, maxNewTokens);
     }
 
+    /** The same point with {@code batch} prompts per generate call. */
+    public GridPoint withBatch(int batch) {
+        return new GridPoint(mode, k, beamWidth, adaptive, provider, batch, maxNewTokens);
+    }
+
     public boolean isCanonical() {
         return equals(canonical());
     }

@@ -2,6 +2,7 @@ package specbeam.suite;
 
 import specbeam.report.RunMetadata;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,8 +55,13 @@ public interface PointRunner {
         return "each round one run of each side, alternating which goes first";
     }
 
-    /** Writes a combined raw result file of all runs when the user asked for one; returns it, or {@code null}. */
-    default Path writeResultFile(Path defaultDir) {
+    /**
+     * Writes the runner's own raw result file of all runs (JMH's JSON for the JMH runner).
+     *
+     * @param defaultFile where it goes unless the user chose another file
+     * @return the file written, or {@code null} when this runner keeps none
+     */
+    default Path writeResultFile(Path defaultFile) throws IOException {
         return null;
     }
 

@@ -8,15 +8,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The two grids the suite knows. {@link #FULL} is what {@code java -jar benchmarks.jar} runs: 20 points, that is
- * 15 speculative points each measured in paired rounds against its baseline (at most 60 s each, about 10
- * minutes of JMH on 2 idle CPU cores), and quality on the five study prompts plus ten continuation items (a few
- * minutes), so the whole run stays under 20 minutes. Paired rounds decode every prompt with both sides, so a
- * round costs what a generation of both does: the speculative beam points whose generations take seconds
- * (fixed k at B = 8, k = 4 at B = 4: 0.1x to 0.3x in the last unpaired run) would get one or two rounds in
- * their budget and are left out of the default grid; {@code -p mode=speculative_beam -p beamWidth=8 -p k=2,3,4}
- * measures them. {@link #QUICK} ({@code --quick}) is a four-point smoke run for CI that finishes in about a
- * minute or two.
+ * The two grids the suite knows. {@link #FULL} is what {@code java -jar benchmarks.jar} runs: 20 latency points
+ * (batch 1: 15 speculative points, each measured in paired rounds against its baseline for at most 60 s) and 8
+ * throughput points (greedy, speculative, beam and speculative beam at their default k and B, at batch 4 and 8,
+ * paired the same way), then quality of the batch-1 points on the five study prompts plus ten continuation
+ * items; {@code -p batch=1} leaves the throughput points out. Paired rounds decode every prompt with both
+ * sides, so a round costs what a generation of both does: the slowest speculative beam points (fixed k at
+ * B = 8, k = 4 at B = 4) are left out of the default grid; {@code -p mode=speculative_beam -p beamWidth=8
+ * -p k=2,3,4} measures them. {@link #QUICK} ({@code --quick}) is a four-point smoke run for CI that finishes
+ * in about a minute or two.
  */
 public enum Profile {
     FULL(0, 0, 0, 0, 10, new Pairing(0.05, 60, 6, 4, 80), 1),
@@ -101,8 +101,20 @@ public enum Profile {
             p.add(point(Mode.SPECULATIVE_SAMPLING, k, 1, false));
         }
         p.add(point(Mode.SPECULATIVE_SAMPLING, 4, 1, true));
+        // throughput: the four main strategies at their defaults, several prompts per generate call
+        for (int batch : THROUGHPUT_BATCHES) {
+            int k = GenerationConfig.DEFAULT_K;
+            int b = GenerationConfig.DEFAULT_BEAM_WIDTH;
+            p.add(point(Mode.GREEDY, 0, 1, false).withBatch(batch));
+            p.add(point(Mode.SPECULATIVE, k, 1, false).withBatch(batch));
+            p.add(point(Mode.BEAM, 0, b, false).withBatch(batch));
+            p.add(point(Mode.SPECULATIVE_BEAM, k, b, false).withBatch(batch));
+        }
         return p;
     }
+
+    /** Batch sizes (prompts per generate call) of the full grid's throughput points, besides batch 1. */
+    static final int[] THROUGHPUT_BATCHES = {4, 8};
 
     /** A point of this profile's fixed settings (CPU, batch 1, the engine's default max new tokens). */
     static GridPoint point(Mode mode, int k, int beamWidth, boolean adaptive) {

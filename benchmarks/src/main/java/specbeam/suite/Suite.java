@@ -1,12 +1,14 @@
 package specbeam.suite;
 
 import specbeam.model.ExecutionProvider;
+import specbeam.projection.CostCurve;
 import specbeam.quality.QualityEvaluator;
 import specbeam.quality.QualityResult;
 import specbeam.quality.TextGenerator;
 import specbeam.report.ComparisonRow;
 import specbeam.report.CsvFiles;
 import specbeam.report.PairedRatio;
+import specbeam.report.ProjectionSection;
 import specbeam.report.ReportFile;
 import specbeam.report.ReportTables;
 import specbeam.report.ResultRow;
@@ -15,6 +17,8 @@ import specbeam.report.RoundRow;
 import specbeam.report.RunMetadata;
 import specbeam.report.RunSummary;
 import specbeam.report.SampleStats;
+import specbeam.report.ThroughputSection;
+import specbeam.report.plot.Plots;
 import specbeam.tasks.ModelPair;
 import specbeam.tasks.TaskItem;
 
@@ -148,7 +152,7 @@ public final class Suite {
         CsvFiles.writeRounds(options.roundsCsv(), RoundRow.of(pairs, cores));
         out.println("rounds: " + options.roundsCsv());
         writeOutputs(rows, hf, summary, true);
-        Path jmhFile = runner.writeResultFile(options.out());
+        Path jmhFile = runner.writeResultFile(options.jmhResultFile());
         if (jmhFile != null) {
             out.println("JMH results: " + jmhFile);
         }
@@ -189,16 +193,19 @@ public final class Suite {
         Set<ExecutionProvider> providers = new LinkedHashSet<>();
         measured.forEach(m -> providers.add(m.point().provider()));
         boolean withDraft = anySpeculative(measured.stream().map(Measurement::point).toList());
+        // a batch decodes the same tokens as one prompt at a time: its quality is that of its batch-1 point
+        List<Measurement> evaluated = measured.stream()
+                .filter(m -> m.point().batch() == 1 || !hasSingle(measured, m.point())).toList();
         int done = 0;
         for (ExecutionProvider provider : providers) {
             try (TextGenerator generator = wiring.openGenerator(pair, provider, withDraft)) {
                 QualityEvaluator evaluator = new QualityEvaluator(generator, prompts, continuation, pair.nearTieTolerance());
-                for (Measurement m : measured) {
+                for (Measurement m : evaluated) {
                     if (m.point().provider() != provider) {
                         continue;
                     }
                     done++;
-                    out.printf(Locale.ROOT, "[quality %d/%d] %s (%d prompts)%n", done, measured.size(), m.point().label(),
+                    out.printf(Locale.ROOT, "[quality %d/%d] %s (%d prompts)%n", done, evaluated.size(), m.point().label(),
                             prompts.size() + continuation.size());
                     try {
                         results.put(m.point(), evaluator.evaluate(m.point()));
@@ -227,7 +234,18 @@ public final class Suite {
 
     private void writeOutputs(List<ResultRow> rows, List<ComparisonRow> hf, RunSummary summary, boolean withRunBlock)
             throws IOException {
-        Map<String, String> blocks = new ReportTables(rows, hf, summary).blocks();
+        // the latency tables and plots cover the run's smallest batch; the throughput block every batch size
+        List<ResultRow> latency = Plots.latencyRows(rows);
+        Map<String, String> blocks = new ReportTables(latency, hf, summary).blocks();
+        blocks.put("run", new ReportTables(rows, hf, summary).run());
+        blocks.put("throughput", ThroughputSection.render(rows));
+        CostCurve curve = CostCurve.load(options.costCurve());
+        blocks.put("projection", ProjectionSection.render(rows, curve));
+        Path reportDir = options.reportFile().toAbsolutePath().getParent();
+        for (Plots.Plot plot : Plots.write(rows, curve, options.plotsDir())) {
+            String link = reportDir.relativize(plot.png().toAbsolutePath()).toString().replace('\\', '/');
+            blocks.merge(plot.block(), "", (text, none) -> "![" + plot.caption() + "](" + link + ")\n\n" + text);
+        }
         if (!withRunBlock) {
             blocks.remove("run");
         }
@@ -243,6 +261,7 @@ public final class Suite {
             CsvFiles.writeComparison(options.comparisonCsv(), comparison);
             out.println("results: " + options.csv() + ", " + options.comparisonCsv());
         }
+        out.println("plots: " + options.plotsDir());
         specbeam.report.AtomicFiles.write(reportFile, report);
         out.println("report: " + reportFile);
     }
@@ -262,6 +281,12 @@ public final class Suite {
     /** Whether a point is measured in paired rounds: a speculative point whose baseline is in the grid too. */
     static boolean pairsWithBaseline(GridPoint p, List<GridPoint> points) {
         return p.mode().isSpeculative() && points.contains(p.baseline());
+    }
+
+    /** Whether the same configuration was measured one prompt at a time as well. */
+    private static boolean hasSingle(List<Measurement> measured, GridPoint p) {
+        GridPoint single = p.withBatch(1);
+        return measured.stream().anyMatch(m -> m.point().equals(single));
     }
 
     static boolean anySpeculative(List<GridPoint> points) {

@@ -3,6 +3,8 @@ package specbeam.suite;
 import org.openjdk.jmh.runner.options.CommandLineOptionException;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import specbeam.model.ModelLoadException;
+import specbeam.projection.CostCurve;
+import specbeam.projection.CostCurveException;
 import specbeam.report.ReportFile;
 import specbeam.report.ReportFormatException;
 import specbeam.tasks.ModelPair;
@@ -38,6 +40,7 @@ public final class SuiteMain {
     }
 
     public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");   // plots are drawn without a display
         System.exit(run(args, System.out, System.err, new DefaultWiring()));
     }
 
@@ -50,6 +53,7 @@ public final class SuiteMain {
             }
             if (options.reportOnly()) {
                 checkReport(options.reportFile());
+                CostCurve.load(options.costCurve());
                 Suite.regenerateReport(options, out);
                 return OK;
             }
@@ -60,6 +64,7 @@ public final class SuiteMain {
                 plan.notes().forEach(n -> out.println("note: " + n));
                 return OK;
             }
+            CostCurve.load(options.costCurve());   // a bad curve fails now, not after the measurements
             ModelPair pair = new ModelPair(options.models()).check(Suite.anySpeculative(plan.points()));
             Path scratch = prepareOutputs(options);
             PointRunner runner = wiring.pointRunner(jmh, options.profile(), options.models(), scratch);
@@ -69,7 +74,7 @@ public final class SuiteMain {
             }
             return new Suite(options, plan, pair, runner, wiring, out, ("java -jar benchmarks.jar " + String.join(" ", args)).strip(),
                     pairing).run();
-        } catch (UsageException | TaskFileException e) {
+        } catch (UsageException | TaskFileException | CostCurveException e) {
             err.println("specbeam: " + e.getMessage());
             return USAGE;
         } catch (ReportFormatException e) {

@@ -21,9 +21,10 @@ import java.util.List;
  * @param precision  paired rounds: stop at a speedup interval of ±this share (0.05 = ±5%), or {@code null} for
  *                   the profile's
  * @param budget     paired rounds: seconds per speculative point at most, or {@code null} for the profile's
+ * @param costCurve  forward-cost curve for the projection to other hardware, or {@code null} for the bundled one
  */
 public record SuiteOptions(boolean quick, Path out, Path report, Path models, boolean list, boolean help,
-                           boolean reportOnly, List<String> jmhArgs, Double precision, Double budget) {
+                           boolean reportOnly, List<String> jmhArgs, Double precision, Double budget, Path costCurve) {
     public static final Path DEFAULT_OUT = Path.of("results");
     public static final Path DEFAULT_REPORT = Path.of("REPORT.md");
     public static final String HF_BASELINE = "hf_baseline.csv";
@@ -31,8 +32,9 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
     public static final String USAGE = """
             Usage: java -jar benchmarks.jar [suite options] [JMH options]
 
-            Runs the decoding grid (mode x k x beam width) with JMH, one JMH run per grid point, then computes
-            output quality once per configuration, writes CSV files and regenerates the tables of REPORT.md.
+            Runs the decoding grid (mode x k x beam width, and batch 1/4/8 for throughput) with JMH, one JMH run
+            per grid point, then computes output quality once per configuration, writes CSV files, JMH's own JSON
+            (<out>/jmh-result.json), plots (<out>/plots/) and regenerates the tables of REPORT.md.
 
             Suite options:
               --quick          4-point grid with short iterations (under 2 minutes on 2 cores); writes
@@ -45,11 +47,14 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
               --precision PCT  speculative points run paired rounds against their baseline until the speedup's
                                99.9% interval is within +-PCT% (default 5) ...
               --budget SEC     ... or SEC seconds went into the point (default 60, --quick 10)
+              --cost-curve FILE  forward-time curve (rows x tokens -> ms) for the report's projection to
+                               other hardware (default: the bundled H200 curve; format in
+                               benchmarks/cost-curves/README.md)
               --list           print the grid points and exit
               --help           print this text and exit
 
             JMH options work as usual, e.g. -f 2 (forks), -wi 3 -w 2s (warm-up), -i 10 -r 2s (measurement),
-            -rf json -rff results/jmh.json (one result file for the whole grid), -v NORMAL (JMH's own output),
+            -rf csv -rff results/jmh.csv (JMH's result file in another format or place), -v NORMAL (JMH's own output),
             -jvmArgs "-Xmx2g". Grid axes are JMH parameters:
               -p mode=speculative,speculative_beam   keep the grid's points of these modes
               -p k=2,4  -p beamWidth=4  -p adaptive=true
@@ -64,7 +69,8 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
             round, with the machine's load during it, goes to <out>/rounds.csv.
 
             Examples:
-              java -jar benchmarks.jar                         full grid (about 15 minutes on 2 cores)
+              java -jar benchmarks.jar                         full grid (about 20 minutes on 2 cores)
+              java -jar benchmarks.jar -p batch=1              the same without the throughput points
               java -jar benchmarks.jar --quick --out /tmp/sb   smoke run, leaves results/ and REPORT.md alone
               java -jar benchmarks.jar -p mode=speculative -p k=2,3,4,5 -i 10
             """;
@@ -80,6 +86,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
         Path models = ModelPair.DEFAULT_DIR;
         Double precision = null;
         Double budget = null;
+        Path costCurve = null;
         List<String> jmh = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -102,7 +109,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                         budget = v;
                     }
                 }
-                case "--out", "--report", "--models" -> {
+                case "--out", "--report", "--models", "--cost-curve" -> {
                     String value;
                     if (a.contains("=")) {
                         value = a.substring(a.indexOf('=') + 1);
@@ -118,20 +125,22 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                     switch (name) {
                         case "--out" -> out = p;
                         case "--report" -> report = p;
+                        case "--cost-curve" -> costCurve = p;
                         default -> models = p;
                     }
                 }
                 default -> {
                     if (a.startsWith("--")) {
                         throw new UsageException("unknown option " + a + " (suite options: --quick, --out, --report, "
-                                + "--models, --precision, --budget, --report-only, --list, --help; JMH options start "
+                                + "--models, --cost-curve, --precision, --budget, --report-only, --list, --help; JMH options start "
                                 + "with one dash)");
                     }
                     jmh.add(a);
                 }
             }
         }
-        return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh), precision, budget);
+        return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh), precision, budget,
+                costCurve);
     }
 
     private static double positiveNumber(String option, String value) {
@@ -166,6 +175,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
         return switch (option) {
             case "--out" -> "results";
             case "--report" -> "REPORT.md";
+            case "--cost-curve" -> "my_gpu.json";
             default -> "models/pair";
         };
     }
@@ -185,6 +195,16 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
 
     public Path comparisonCsv() {
         return out.resolve(quick ? "comparison-quick.csv" : "comparison.csv");
+    }
+
+    /** JMH's own result file of the whole grid. */
+    public Path jmhResultFile() {
+        return out.resolve(quick ? "jmh-result-quick.json" : "jmh-result.json");
+    }
+
+    /** Where the plots go (PNG and SVG). */
+    public Path plotsDir() {
+        return out.resolve(quick ? "plots-quick" : "plots");
     }
 
     public Path reportFile() {

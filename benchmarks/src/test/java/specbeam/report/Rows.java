@@ -15,8 +15,17 @@ final class Rows {
 
     static ResultRow row(String mode, int k, int beamWidth, boolean adaptive, double latency, String baseline,
                          Double speedup, Double acceptance, double forwardsPerToken, double ortShare) {
-        return new ResultRow(ResultRow.ENGINE, mode, k, beamWidth, 1, "cpu", 64, latency, latency * 0.02,
-                64_000 / latency, acceptance, forwardsPerToken, 5, adaptive, latency * 0.01, 0.02,
+        return row(mode, k, beamWidth, 1, adaptive, latency, baseline, speedup, acceptance, forwardsPerToken, ortShare);
+    }
+
+    /**
+     * A row of {@code batch} prompts per call; speculative rows (with an acceptance) feed 1 + k tokens per row to a
+     * verifying forward and run k one-token draft forwards per round.
+     */
+    static ResultRow row(String mode, int k, int beamWidth, int batch, boolean adaptive, double latency,
+                         String baseline, Double speedup, Double acceptance, double forwardsPerToken, double ortShare) {
+        return new ResultRow(ResultRow.ENGINE, mode, k, beamWidth, batch, "cpu", 64, latency, latency * 0.02,
+                64_000.0 * batch / latency, acceptance, forwardsPerToken, 5, adaptive, latency * 0.01, 0.02,
                 acceptance == null ? null : 2.5, acceptance == null ? null : 1.0 * k, acceptance == null ? null : 1.0 * k,
                 ortShare, 1.8, acceptance == null ? null : 0.11, 1024.0, 64.0, 0.0, baseline, speedup, speedup == null ? null : 0.03,
                 speedup == null ? null : 0.7, speedup == null ? null : 2.2, speedup == null ? null : 2.1,
@@ -25,6 +34,8 @@ final class Rows {
                 "2 x 2 s warm-up", 0.1, speedup == null ? null : speedup / 1.03, speedup == null ? null : speedup * 1.03,
                 speedup == null ? null : 12, speedup == null ? null : 2,
                 speedup == null ? null : speedup / 1.03 > 1 ? "faster" : speedup * 1.03 < 1 ? "slower" : "not a win",
-                speedup == null ? null : 1, speedup == null ? null : 0.6);
+                speedup == null ? null : 1, speedup == null ? null : 0.6,
+                acceptance == null ? 1.0 : 1.0 + k, acceptance == null ? null : 1.0 * k,
+                acceptance == null ? null : 1.0);
     }
 }

@@ -36,6 +36,6 @@ class SpeedupModelTest {
 
     private static CounterTotals totals(long targetForwards, long draftForwards, long targetOrt, long draftOrt) {
         return new CounterTotals(1, 1, 100, 100, targetForwards, 100, targetForwards, draftForwards, 0, 0, targetOrt,
-                draftOrt, targetOrt + draftOrt, 0, 0, 0);
+                draftOrt, targetOrt + draftOrt, 0);
     }
 }

@@ -43,9 +43,14 @@ final class FakeWiring implements Wiring {
                 case SPECULATIVE_BEAM -> 125;
             };
             boolean spec = point.mode().isSpeculative();
+            // 30 calls, each with one prompt forward of 20 tokens per model; a speculative round verifies 5 tokens
+            // per row and runs 4 one-token draft forwards
+            int rows = point.batch() * point.beamWidth();
             CounterTotals c = new CounterTotals(10, 30, 1920, 1920, spec ? 640 : 1890, 1920, spec ? 670 : 1920,
-                    spec ? 2560 : 0, spec ? 2560 : 0, spec ? 1280 : 0, spec ? 2_000_000_000L : 2_700_000_000L,
-                    spec ? 200_000_000L : 0, 3_000_000_000L, 1 << 20, 1 << 10, 0);
+                    spec ? 2590 : 0, spec ? 2560 : 0, spec ? 1280 : 0, spec ? 2_000_000_000L : 2_700_000_000L,
+                    spec ? 200_000_000L : 0, 3_000_000_000L, 1 << 20, 1 << 10, 0,
+                    600 + (spec ? 640L * 5 : 1890L) * rows, spec ? 600 + 2560L * rows : 0, 30, 600,
+                    spec ? 30 : 0, spec ? 600 : 0);
             return new Measurement(point, new double[] {ms * 0.99, ms, ms * 1.01}, c, 30 * ms / 1000, Double.NaN);
         };
     }

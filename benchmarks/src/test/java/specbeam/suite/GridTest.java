@@ -25,7 +25,18 @@ class GridTest {
         assertThat(new HashSet<>(points)).hasSameSizeAs(points);
         assertThat(points).allMatch(p -> points.contains(p.baseline()));
         assertThat(points).extracting(GridPoint::mode).contains(Mode.values());
-        assertThat(points).hasSize(20);
+        assertThat(points).hasSize(20 + 8);
+        assertThat(points).filteredOn(p -> p.batch() > 1).extracting(GridPoint::label).containsExactly(
+                "greedy batch=4", "speculative k=4 batch=4", "beam B=4 batch=4", "speculative_beam k=4 B=4 batch=4",
+                "greedy batch=8", "speculative k=4 batch=8", "beam B=4 batch=8", "speculative_beam k=4 B=4 batch=8");
+    }
+
+    @Test
+    void batchOneLeavesTheThroughputPointsOut() {
+        List<GridPoint> points = plan(Profile.FULL, Map.of(Axis.BATCH, List.of("1")));
+        // the 20 latency points, plus speculative beam at its default k = 4 and B = 4 (at B = 4 the latency points
+        // stop at k = 3), which the throughput points bring in at batch 1
+        assertThat(points).hasSize(21).allMatch(p -> p.batch() == 1);
     }
 
     @Test
@@ -48,9 +59,9 @@ class GridTest {
     @Test
     void modeParameterKeepsThatModesPointsAndAddsTheirBaselines() {
         List<GridPoint> points = plan(Profile.FULL, Map.of(Axis.MODE, List.of("speculative_beam")));
-        assertThat(points).filteredOn(p -> p.mode() == Mode.SPECULATIVE_BEAM).hasSize(8);
-        assertThat(points).filteredOn(p -> p.mode() == Mode.BEAM).extracting(GridPoint::beamWidth)
-                .containsExactly(2, 4, 8);
+        assertThat(points).filteredOn(p -> p.mode() == Mode.SPECULATIVE_BEAM).hasSize(8 + 2);
+        assertThat(points).filteredOn(p -> p.mode() == Mode.BEAM).extracting(GridPoint::label)
+                .containsExactly("beam B=2", "beam B=4", "beam B=8", "beam B=4 batch=4", "beam B=4 batch=8");
         assertThat(points).extracting(GridPoint::mode).containsOnly(Mode.BEAM, Mode.SPECULATIVE_BEAM);
     }
 

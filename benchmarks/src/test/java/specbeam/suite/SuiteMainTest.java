@@ -154,7 +154,7 @@ class SuiteMainTest {
         assertThat(rounds).hasSize(1 + 3 + 3);
         assertThat(rounds.get(1)).startsWith("speculative,4,1,false,1,cpu,64,greedy,0,0,100.0,50.0,2.0,");
         assertThat(rounds.get(2)).startsWith("speculative,4,1,false,1,cpu,64,greedy,0,1,100.0,50.0,2.0,");
-        assertThat(csv.get(2)).endsWith(",2.0,2.0,3,1,faster,0,");
+        assertThat(csv.get(2)).contains(",2.0,2.0,3,1,faster,0,,");
         try (Stream<Path> files = Files.list(out)) {
             assertThat(files).noneMatch(p -> p.toString().endsWith(".tmp"));
         }
@@ -164,6 +164,58 @@ class SuiteMainTest {
         assertThat(run("--quick")).isZero();
         String after = Files.readString(report).replaceAll("(?s)<!-- specbeam:begin run -->.*<!-- specbeam:end run -->", "");
         assertThat(after).as("regenerating is idempotent apart from the run facts").isEqualTo(before);
+    }
+
+    @Test
+    void quickRunDrawsThePlotsAndProjectsWithTheBundledCurve() throws IOException {
+        assertThat(run("--quick")).as(err()).isZero();
+
+        Path plots = out.resolve("plots-quick");
+        for (String name : List.of("speedup_vs_k", "steps_and_acceptance_vs_k", "latency_vs_quality", "projected_speedup")) {
+            assertThat(plots.resolve(name + ".png")).isNotEmptyFile();
+            assertThat(javax.imageio.ImageIO.read(plots.resolve(name + ".png").toFile())).as(name).isNotNull();
+            assertThat(plots.resolve(name + ".svg")).isNotEmptyFile();
+        }
+        String report = Files.readString(out.resolve("REPORT-quick.md"));
+        assertThat(report).contains("](plots-quick/speedup_vs_k.png)").contains("](plots-quick/projected_speedup.png)");
+        assertThat(report).contains(ReportFile.begin("projection")).contains("## Projection to other hardware")
+                .contains("Forward costs from `benchmarks/cost-curves/h200.json`: NVIDIA H200")
+                .contains("| speculative k=4 | 2.00x | 3.00 | 5.00 | 4.00 | 1.00 |");
+        assertThat(report).contains(ReportFile.begin("throughput"))
+                .contains("No configuration was measured at more than one batch size");
+    }
+
+    @Test
+    void throughputPointsAreMeasuredButTheirQualityIsTheBatchOnePoints() throws IOException {
+        assertThat(run("--quick", "-p", "mode=greedy", "-p", "batch=1,4")).as(err()).isZero();
+        assertThat(wiring.measured).extracting(GridPoint::label).containsExactly("greedy", "greedy batch=4");
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("[quality 1/1] greedy (");
+        assertThat(out.resolve("plots-quick/throughput_vs_batch.png")).isNotEmptyFile();
+        assertThat(Files.readString(out.resolve("REPORT-quick.md"))).contains("| greedy | 4 | 100.0 ± ");
+    }
+
+    @Test
+    void aMissingCostCurveIsRejectedBeforeMeasuring() {
+        Path missing = dir.resolve("my_gpu.json");
+        assertRejected(run("--quick", "--cost-curve", missing.toString()), "cost curve " + missing + " does not exist");
+    }
+
+    @Test
+    void aMalformedCostCurveIsRejectedBeforeMeasuringAndByReportOnly() throws IOException {
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"device\": \"x\", \"ms\": {\"llama/r1/q1\": 3}}");
+        assertRejected(run("--quick", "--cost-curve", bad.toString()), "cost curve " + bad + " is malformed");
+        stderr.reset();
+        assertRejected(run("--quick", "--report-only", "--cost-curve", bad.toString()), "is malformed");
+    }
+
+    @Test
+    void anotherCostCurveIsUsedWhenGiven() throws IOException {
+        Path curve = dir.resolve("my_gpu.json");
+        Files.writeString(curve, specbeam.projection.SyntheticCurve.JSON);
+        assertThat(run("--quick", "--cost-curve", curve.toString())).as(err()).isZero();
+        assertThat(Files.readString(out.resolve("REPORT-quick.md"))).contains("Forward costs from `" + curve
+                + "`: Synthetic GPU");
     }
 
     @Test

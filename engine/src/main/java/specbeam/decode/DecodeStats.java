@@ -10,10 +10,18 @@ public final class DecodeStats {
 
     public long targetForwards;
     public long draftForwards;
-    /** Tokens fed to the target (prompt tokens, tree nodes and padding included). */
+    /** Tokens fed to the target (prompt tokens and tree nodes; the padding of shorter rows is not counted). */
     public long targetTokensFed;
     /** Tokens fed to the draft. */
     public long draftTokensFed;
+    /** Target forwards over the prompt (the first forward of a call's target state: every strategy prefills first). */
+    public long targetPrefillForwards;
+    /** Prompt tokens fed to the target by those forwards. */
+    public long targetPrefillTokensFed;
+    /** Draft forwards over the prompt (the first forward of a call's draft state). */
+    public long draftPrefillForwards;
+    /** Prompt tokens fed to the draft by those forwards. */
+    public long draftPrefillTokensFed;
     /** New tokens produced: per prompt, the returned best sequence's generated length (greedy, sampling) or beam steps. */
     public long tokensGenerated;
     /** Decoding steps: tokens for greedy/sampling, beam-search steps for beam modes (summed over prompts). */
@@ -80,6 +88,10 @@ public final class DecodeStats {
         draftForwards += o.draftForwards;
         targetTokensFed += o.targetTokensFed;
         draftTokensFed += o.draftTokensFed;
+        targetPrefillForwards += o.targetPrefillForwards;
+        targetPrefillTokensFed += o.targetPrefillTokensFed;
+        draftPrefillForwards += o.draftPrefillForwards;
+        draftPrefillTokensFed += o.draftPrefillTokensFed;
         tokensGenerated += o.tokensGenerated;
         steps += o.steps;
         draftProposed += o.draftProposed;

@@ -47,13 +47,25 @@ final class DecodeSupport {
         return longest;
     }
 
+    /**
+     * Counts the target's forwards into {@code stats}. Every strategy opens one state per call and prefills it
+     * with its first forward, so that forward is counted as the prompt's as well (the forward-cost projection
+     * separates the decode phase from the prompt with it).
+     */
     static OnnxCausalLm.OrtTimer targetTimer(DecodeStats stats) {
         return new OnnxCausalLm.OrtTimer() {
+            private boolean prefilled;
+
             @Override
             public void ortNanos(long nanos, int tokensFed) {
                 stats.targetOrtNanos += nanos;
                 stats.targetForwards++;
                 stats.targetTokensFed += tokensFed;
+                if (!prefilled) {
+                    prefilled = true;
+                    stats.targetPrefillForwards++;
+                    stats.targetPrefillTokensFed += tokensFed;
+                }
             }
 
             @Override
@@ -74,13 +86,21 @@ final class DecodeSupport {
         };
     }
 
+    /** Counts the draft's forwards into {@code stats}; its first forward of a call is the prompt's (see {@link #targetTimer}). */
     static OnnxCausalLm.OrtTimer draftTimer(DecodeStats stats) {
         return new OnnxCausalLm.OrtTimer() {
+            private boolean prefilled;
+
             @Override
             public void ortNanos(long nanos, int tokensFed) {
                 stats.draftOrtNanos += nanos;
                 stats.draftForwards++;
                 stats.draftTokensFed += tokensFed;
+                if (!prefilled) {
+                    prefilled = true;
+                    stats.draftPrefillForwards++;
+                    stats.draftPrefillTokensFed += tokensFed;
+                }
             }
 
             @Override
