@@ -43,6 +43,7 @@ public final class Suite {
     private final Wiring wiring;
     private final PrintStream out;
     private final String command;
+    private String hfNote;   // provenance line under the HF table, or null
 
     public Suite(SuiteOptions options, Grid.Plan plan, ModelPair pair, PointRunner runner, Wiring wiring,
                  PrintStream out, String command) {
@@ -99,7 +100,18 @@ public final class Suite {
         // 2. Quality, once per configuration, outside the timed path.
         Map<GridPoint, QualityResult> quality = quality(measured, failures);
 
-        // 3. Write.
+        // 3. Hugging Face generate on the same prompts, minutes after the grid.
+        String hfSkipped = wiring.measuresHfBaseline() ? HfBaseline.skipReason(options) : "not wired in this run";
+        if (hfSkipped == null) {
+            hfSkipped = HfBaseline.measure(options, pair, points, out);
+        } else {
+            out.println("[hf] HF generate not measured in this run (" + hfSkipped + "): the report shows "
+                    + (options.hfBaseline() == null ? "no baseline" : options.hfBaseline()));
+        }
+        hfNote = options.hfBaseline() == null ? null
+                : HfBaseline.provenance(options.hfBaseline(), hfSkipped == null, hfSkipped);
+
+        // 4. Write.
         RunMetadata meta = RunMetadata.collect(start, wiring.onnxRuntimeVersion(), wiring.modelFiles(pair.target()),
                 anySpeculative(points) ? wiring.modelFiles(pair.draft()) : Map.of(), runner.settings());
         List<ResultRow> rows = ResultRows.build(measured, quality, meta);
@@ -177,6 +189,9 @@ public final class Suite {
     private void writeOutputs(List<ResultRow> rows, List<ComparisonRow> hf, RunSummary summary, boolean withRunBlock)
             throws IOException {
         Map<String, String> blocks = new ReportTables(rows, hf, summary).blocks();
+        if (hfNote != null) {
+            blocks.computeIfPresent("hf", (name, table) -> table + "\n" + hfNote + "\n");
+        }
         if (!withRunBlock) {
             blocks.remove("run");
         }

@@ -18,9 +18,10 @@ import java.util.List;
  * @param help       print the usage and exit
  * @param reportOnly regenerate the report from the CSV already in {@code out}, measuring nothing
  * @param jmhArgs    the remaining arguments, for JMH's own parser
+ * @param noHf       do not run models/hf_baseline.py after the grid (the report keeps the committed baseline)
  */
 public record SuiteOptions(boolean quick, Path out, Path report, Path models, boolean list, boolean help,
-                           boolean reportOnly, List<String> jmhArgs) {
+                           boolean reportOnly, List<String> jmhArgs, boolean noHf) {
     public static final Path DEFAULT_OUT = Path.of("results");
     public static final Path DEFAULT_REPORT = Path.of("REPORT.md");
     public static final String HF_BASELINE = "hf_baseline.csv";
@@ -39,6 +40,9 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
               --report FILE    report whose marked blocks are regenerated (default: REPORT.md)
               --models DIR     model pair directory with target/ and draft/ (default: models/pair)
               --report-only    regenerate the report from the CSV already in <out>, without measuring
+              --no-hf          do not time Hugging Face generate after the grid; by default
+                               models/hf_baseline.py runs when python3 ($SPECBEAM_PYTHON) has torch and
+                               transformers (not with --quick), writing <out>/hf_baseline.csv
               --list           print the grid points and exit
               --help           print this text and exit
 
@@ -66,6 +70,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
         boolean list = false;
         boolean help = false;
         boolean reportOnly = false;
+        boolean noHf = false;
         Path out = DEFAULT_OUT;
         Path report = null;
         Path models = ModelPair.DEFAULT_DIR;
@@ -78,6 +83,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                 case "--list" -> list = true;
                 case "--help", "-h" -> help = true;
                 case "--report-only" -> reportOnly = true;
+                case "--no-hf" -> noHf = true;
                 case "--out", "--report", "--models" -> {
                     String value;
                     if (a.contains("=")) {
@@ -100,13 +106,13 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                 default -> {
                     if (a.startsWith("--")) {
                         throw new UsageException("unknown option " + a + " (suite options: --quick, --out, --report, "
-                                + "--models, --report-only, --list, --help; JMH options start with one dash)");
+                                + "--models, --report-only, --no-hf, --list, --help; JMH options start with one dash)");
                     }
                     jmh.add(a);
                 }
             }
         }
-        return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh));
+        return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh), noHf);
     }
 
     private static String example(String option) {
