@@ -32,6 +32,8 @@ from check_pair import vocabulary_differences
 
 COLUMNS = ["engine", "mode", "k", "beam_width", "batch", "provider", "max_new_tokens", "latency_ms_mean",
            "latency_ms_ci999", "tokens_per_s", "acceptance_rate", "target_forwards_per_token", "n"]
+# when and under what it was measured, on every row (the Java report prints them next to the comparison)
+META_COLUMNS = ["measured_at", "loadavg", "torch", "transformers"]
 
 
 def parse_args(argv):
@@ -163,6 +165,15 @@ def main(argv=None):
               for b in args.beams]
     modes += [("assisted", k, 1, {"assistant_model": draft}) for k in args.k]
 
+    import transformers
+
+    def loadavg():
+        path = Path("/proc/loadavg")
+        return path.read_text().split()[0] if path.is_file() else ""
+
+    meta = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "torch": torch.__version__,
+            "transformers": transformers.__version__}
+    load_before = loadavg()
     rows = []
     for mode, k, width, kwargs in modes:
         if mode == "assisted":  # a fixed draft length, as the Java engine uses
@@ -174,9 +185,12 @@ def main(argv=None):
                      "provider": "torch-cpu", "max_new_tokens": n, **stats})
         print(f"{mode:8s} k={k} B={width}: {stats['latency_ms_mean']:.1f} ms "
               f"+- {stats['latency_ms_ci999']:.1f}, {stats['tokens_per_s']:.1f} tok/s")
+    meta["loadavg"] = f"{load_before}-{loadavg()}"   # 1-minute load average before and after
+    for row in rows:
+        row.update(meta)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=COLUMNS + META_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {args.out}")

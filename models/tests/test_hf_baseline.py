@@ -14,13 +14,14 @@ def test_csv_has_the_shared_columns_and_sane_counters(tmp_path):
                       "--beams", "2", "--k", "2", "--repeats", "2", "--out", str(out)])
     with open(out) as f:
         reader = csv.DictReader(f)
-        assert reader.fieldnames == hf_baseline.COLUMNS
+        assert reader.fieldnames == hf_baseline.COLUMNS + hf_baseline.META_COLUMNS
         rows = {r["mode"]: r for r in reader}
     assert set(rows) == {"greedy", "beam", "assisted"}
     for r in rows.values():
         assert r["engine"] == "hf" and r["batch"] == "1" and r["max_new_tokens"] == "6" and r["n"] == "10"
         assert float(r["latency_ms_mean"]) > 0 and float(r["latency_ms_ci999"]) >= 0
         assert float(r["tokens_per_s"]) > 0
+        assert r["measured_at"].endswith("Z") and r["torch"] and r["transformers"] and "-" in r["loadavg"]
     # one target forward per token without speculation (beam: one batched forward per step)
     assert float(rows["greedy"]["target_forwards_per_token"]) == pytest.approx(1.0)
     assert float(rows["beam"]["target_forwards_per_token"]) == pytest.approx(1.0)

@@ -3,6 +3,7 @@ package specbeam.bench;
 import specbeam.EngineOptions;
 import specbeam.model.ExecutionProvider;
 import specbeam.model.LmState;
+import specbeam.model.ModelLoadException;
 import specbeam.model.OnnxCausalLm;
 import specbeam.model.OrtThreads;
 
@@ -34,6 +35,19 @@ public final class ForwardProbe {
     }
 
     public static void main(String[] args) {
+        try {
+            probe(args);
+        } catch (NumberFormatException e) {
+            System.err.println("specbeam: error: --threads, --prefix, --k and --rounds take whole numbers ("
+                    + e.getMessage() + ")");
+            System.exit(2);
+        } catch (IllegalArgumentException | ModelLoadException e) {
+            System.err.println("specbeam: error: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    private static void probe(String[] args) {
         Map<String, String> opt = new LinkedHashMap<>(Map.of("--models", "models/pair", "--prefix", "64",
                 "--k", "4", "--rounds", "300", "--threads", Integer.toString(EngineOptions.defaultThreads())));
         for (int i = 0; i < args.length; i += 2) {
@@ -49,6 +63,9 @@ public final class ForwardProbe {
         int prefix = Integer.parseInt(opt.get("--prefix"));
         int k = Integer.parseInt(opt.get("--k"));
         int rounds = Integer.parseInt(opt.get("--rounds"));
+        if (threads < 1 || prefix < 1 || k < 1 || rounds < 4) {
+            throw new IllegalArgumentException("--threads, --prefix and --k must be >= 1 and --rounds >= 4");
+        }
         OrtThreads config = OrtThreads.current();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("threads", threads);

@@ -52,6 +52,7 @@ public final class Suite {
     private final PrintStream out;
     private final String command;
     private final Pairing pairing;
+    private String hfNote;   // provenance line under the HF table, or null
 
     public Suite(SuiteOptions options, Grid.Plan plan, ModelPair pair, PointRunner runner, Wiring wiring,
                  PrintStream out, String command, Pairing pairing) {
@@ -130,7 +131,18 @@ public final class Suite {
         // 2. Quality, once per configuration, outside the timed path.
         Map<GridPoint, QualityResult> quality = quality(measured, failures);
 
-        // 3. Write.
+        // 3. Hugging Face generate on the same prompts, minutes after the grid.
+        String hfSkipped = wiring.measuresHfBaseline() ? HfBaseline.skipReason(options) : "not wired in this run";
+        if (hfSkipped == null) {
+            hfSkipped = HfBaseline.measure(options, pair, points, out);
+        } else {
+            out.println("[hf] HF generate not measured in this run (" + hfSkipped + "): the report shows "
+                    + (options.hfBaseline() == null ? "no baseline" : options.hfBaseline()));
+        }
+        hfNote = options.hfBaseline() == null ? null
+                : HfBaseline.provenance(options.hfBaseline(), hfSkipped == null, hfSkipped);
+
+        // 4. Write.
         List<String> parts = new ArrayList<>();
         if (pairs.size() < measured.size() - baselineSides.size()) {
             parts.add((pairs.isEmpty() ? "" : "target-only points without a speculative one: ") + runner.settings());
@@ -245,6 +257,9 @@ public final class Suite {
         for (Plots.Plot plot : Plots.write(rows, curve, options.plotsDir())) {
             String link = reportDir.relativize(plot.png().toAbsolutePath()).toString().replace('\\', '/');
             blocks.merge(plot.block(), "", (text, none) -> "![" + plot.caption() + "](" + link + ")\n\n" + text);
+        }
+        if (hfNote != null) {
+            blocks.computeIfPresent("hf", (name, table) -> table + "\n" + hfNote + "\n");
         }
         if (!withRunBlock) {
             blocks.remove("run");

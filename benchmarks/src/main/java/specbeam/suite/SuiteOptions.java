@@ -22,9 +22,11 @@ import java.util.List;
  *                   the profile's
  * @param budget     paired rounds: seconds per speculative point at most, or {@code null} for the profile's
  * @param costCurve  forward-cost curve for the projection to other hardware, or {@code null} for the bundled one
+ * @param noHf       do not run models/hf_baseline.py after the grid (the report keeps the committed baseline)
  */
 public record SuiteOptions(boolean quick, Path out, Path report, Path models, boolean list, boolean help,
-                           boolean reportOnly, List<String> jmhArgs, Double precision, Double budget, Path costCurve) {
+                           boolean reportOnly, List<String> jmhArgs, Double precision, Double budget, Path costCurve,
+                           boolean noHf) {
     public static final Path DEFAULT_OUT = Path.of("results");
     public static final Path DEFAULT_REPORT = Path.of("REPORT.md");
     public static final String HF_BASELINE = "hf_baseline.csv";
@@ -50,6 +52,9 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
               --cost-curve FILE  forward-time curve (rows x tokens -> ms) for the report's projection to
                                other hardware (default: the bundled H200 curve; format in
                                benchmarks/cost-curves/README.md)
+              --no-hf          do not time Hugging Face generate after the grid; by default
+                               models/hf_baseline.py runs when python3 ($SPECBEAM_PYTHON) has torch and
+                               transformers (not with --quick), writing <out>/hf_baseline.csv
               --list           print the grid points and exit
               --help           print this text and exit
 
@@ -81,6 +86,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
         boolean list = false;
         boolean help = false;
         boolean reportOnly = false;
+        boolean noHf = false;
         Path out = DEFAULT_OUT;
         Path report = null;
         Path models = ModelPair.DEFAULT_DIR;
@@ -96,6 +102,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                 case "--list" -> list = true;
                 case "--help", "-h" -> help = true;
                 case "--report-only" -> reportOnly = true;
+                case "--no-hf" -> noHf = true;
                 case "--precision", "--budget" -> {
                     String value = a.contains("=") ? a.substring(a.indexOf('=') + 1) : i + 1 < args.length ? args[++i] : null;
                     double v = positiveNumber(name, value);
@@ -132,7 +139,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                 default -> {
                     if (a.startsWith("--")) {
                         throw new UsageException("unknown option " + a + " (suite options: --quick, --out, --report, "
-                                + "--models, --cost-curve, --precision, --budget, --report-only, --list, --help; JMH options start "
+                                + "--models, --cost-curve, --precision, --budget, --report-only, --no-hf, --list, --help; JMH options start "
                                 + "with one dash)");
                     }
                     jmh.add(a);
@@ -140,7 +147,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
             }
         }
         return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh), precision, budget,
-                costCurve);
+                costCurve, noHf);
     }
 
     private static double positiveNumber(String option, String value) {

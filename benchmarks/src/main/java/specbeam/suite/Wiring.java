@@ -20,4 +20,9 @@ public interface Wiring {
 
     /** The {@code files} map (name to checksum) of a model directory's manifest. */
     Map<String, String> modelFiles(Path modelDir);
+
+    /** Whether the run may time Hugging Face {@code generate} itself ({@link HfBaseline}); fakes say no. */
+    default boolean measuresHfBaseline() {
+        return true;
+    }
 }

@@ -30,6 +30,11 @@ final class FakeWiring implements Wiring {
     }
 
     @Override
+    public boolean measuresHfBaseline() {
+        return false;
+    }
+
+    @Override
     public PointRunner pointRunner(Options jmh, Profile profile, Path models, Path scratch) {
         return point -> {
             if (point.label().equals(failingLabel)) {
