@@ -138,8 +138,8 @@ class SuiteMainTest {
         String text = Files.readString(report);
         assertThat(text).startsWith("# Hand-written title\n\nMy analysis.\n\n").contains("\nClosing words.\n");
         assertThat(text).contains("| speculative | 4 | 1 |  | greedy | 100.0 | 50.0 | 2.00x | [2.00, 2.00] ±0.0% | 3 |");
-        assertThat(text).contains("speculative greedy over greedy, best k | ≥ 1.80x | 2.00x (k=4) | met");
-        assertThat(text).contains("faster than HF `generate`: greedy | ≥ 4.00x | 5.00x");
+        assertThat(text).contains("speculative greedy over greedy, best k | 4, 8 | ≥ 2.30x | 2.00x (k=4) | **missed**");
+        assertThat(text).contains("faster than HF `generate`: greedy | 9 | ≥ 6.00x | 5.00x");
         assertThat(text).contains("_HF baseline **not measured in this run** (not wired in this run): the numbers "
                 + "are those of " + out.resolve("hf_baseline.csv") + " (date not recorded)._");
         for (ReportFile.Block b : ReportFile.BLOCKS) {
