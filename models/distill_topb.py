@@ -9,6 +9,7 @@ files. The target is only read.
     python models/distill_topb.py run --minutes 60            # cache, train, evaluate (resumable)
     python models/distill_topb.py cache                       # only the teacher caches
     python models/distill_topb.py train --minutes 20          # one more chunk of training
+    python models/distill_topb.py report                      # baseline vs trained draft, save it
     python models/distill_topb.py eval --draft models/pair/hf/draft   # held-out metrics of any draft
 
 Each subcommand resumes where the last one stopped: cache shards already written are skipped,
@@ -43,6 +44,7 @@ Metrics (teacher-forced on the held-out windows, float32):
 import argparse
 import json
 import math
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -320,14 +322,19 @@ def train(args, log) -> dict:
     no_decay = [p for p in draft.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
-    state = {"step": 0, "tokens": 0, "seconds": 0.0, "curve": [], "by_set": {n: 0 for n in mixture.names}}
+    state = {"step": 0, "tokens": 0, "seconds": 0.0, "curve": [], "by_set": {n: 0 for n in mixture.names},
+             "cached_tokens": mixture.tokens()}
     if ckpt_path.is_file():
         saved = torch.load(ckpt_path)
         draft.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
         state = saved["state"]
         log(f"[train] resumed at step {state['step']} ({state['tokens']:,} tokens, {state['seconds']:.0f} s)")
-    monitor = cache.load("heldout")[:: max(1, len(cache.shards("heldout")) // args.monitor_shards)][: args.monitor_shards]
+    state["cached_tokens"] = mixture.tokens()
+    # A fixed handful of held-out shards (indices 0, 20, 40, ...) watched during training; the
+    # checkpoint kept is the last one, so this never chooses the model.
+    monitor = [torch.load(cache.shard_path("heldout", i)) for i in range(0, 20 * args.monitor_shards, 20)
+               if cache.shard_path("heldout", i).is_file()]
 
     def save() -> None:
         ckpt_path.parent.mkdir(parents=True, exist_ok=True)
@@ -370,8 +377,43 @@ def train(args, log) -> dict:
             save()
             last_save = time.monotonic()
     save()
-    draft.eval()
-    return {"draft": draft, "state": state, "mixture_tokens": mixture.tokens()}
+    log(f"[train] stopped at step {state['step']} of {args.steps}")
+    return state
+
+
+def write_report(args, log) -> None:
+    """Baseline and distilled draft side by side on the held-out cache; saves <work-dir>/draft/."""
+    ckpt_path = args.work_dir / "train" / "checkpoint.pt"
+    if not ckpt_path.is_file():
+        raise CliError(f"no training checkpoint at {ckpt_path}: run `python models/distill_topb.py train` first")
+    cache = Cache(args.work_dir)
+    planned = len(heldout_windows(load_stream(args.data_dir, "heldout"), args.seq_len))
+    if args.heldout_windows:
+        planned = min(planned, args.heldout_windows)
+    shards = cache.load("heldout")
+    windows = sum(len(s["ids"]) for s in shards)
+    if windows != planned:
+        raise CliError(f"the held-out cache holds {windows} of {planned} windows: "
+                       f"run `python models/distill_topb.py cache --sets heldout` to finish it")
+    saved = torch.load(ckpt_path)
+    draft = load_lm(args.draft)
+    report = {"baseline": {"draft": str(args.draft), **evaluate(draft, shards)}}
+    log(f"[eval] baseline {json.dumps(report['baseline'])}")
+    draft.load_state_dict(saved["model"])
+    report["distilled"] = evaluate(draft, shards)
+    log(f"[eval] distilled {json.dumps(report['distilled'])}")
+    state = saved["state"]
+    report["training"] = {"steps": state["step"], "planned_steps": args.steps, "tokens": state["tokens"],
+                          "tokens_by_set": state["by_set"], "cached_tokens": state.get("cached_tokens"),
+                          "seconds": round(state["seconds"], 1), "curve": state["curve"]}
+    report["args"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    out = args.work_dir / "draft"
+    draft.save_pretrained(str(out))
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        if (args.draft / f).is_file():
+            shutil.copy(args.draft / f, out / f)
+    (args.work_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    log(f"[report] wrote {out} and {args.work_dir / 'report.json'}")
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -424,7 +466,9 @@ def parse_args(argv):
             ("cache", "write the teacher caches", (add_cache_args,)),
             ("train", "train (or resume) for --minutes", (add_cache_args, add_train_args)),
             ("eval", "held-out metrics of --draft (and --compare)", (add_cache_args,)),
-            ("run", "cache, train, evaluate baseline and result, save the draft", (add_cache_args, add_train_args))):
+            ("report", "baseline vs trained draft on the held-out cache; save the draft",
+             (add_cache_args, add_train_args)),
+            ("run", "cache, train, report", (add_cache_args, add_train_args))):
         p = sub.add_parser(name, help=helptext)
         add_common(p)
         for part in parts:
@@ -459,30 +503,12 @@ def main(argv=None) -> None:
             log(f"[eval] {path}: {json.dumps(evaluate(load_lm(path), shards))}")
     elif args.command == "train":
         train(args, log)
+    elif args.command == "report":
+        write_report(args, log)
     else:  # run
         build_cache(args, log)
-        shards = Cache(args.work_dir).load("heldout")
-        report_path = args.work_dir / "report.json"
-        report = json.loads(report_path.read_text()) if report_path.is_file() else {}
-        if "baseline" not in report:
-            report["baseline"] = {"draft": str(args.draft), **evaluate(load_lm(args.draft), shards)}
-            log(f"[eval] baseline {json.dumps(report['baseline'])}")
-        result = train(args, log)
-        state = result["state"]
-        report["args"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-        report["training"] = {"steps": state["step"], "planned_steps": args.steps, "tokens": state["tokens"],
-                              "tokens_by_set": state["by_set"], "seconds": round(state["seconds"], 1),
-                              "cached_tokens": result["mixture_tokens"], "curve": state["curve"]}
-        report["distilled"] = evaluate(result["draft"], shards)
-        log(f"[eval] distilled {json.dumps(report['distilled'])}")
-        out = args.work_dir / "draft"
-        result["draft"].save_pretrained(str(out))
-        for f in ("tokenizer.json", "tokenizer_config.json"):
-            src = args.draft / f
-            if src.is_file():
-                (out / f).write_bytes(src.read_bytes())
-        report_path.write_text(json.dumps(report, indent=1) + "\n")
-        log(f"[run] wrote {out} and {report_path}")
+        train(args, log)
+        write_report(args, log)
     log_file.close()
 
 
