@@ -20,6 +20,8 @@ draft to models/pair/hf/draft and export it only if it is better (models/pair/MO
 
 Cache (`<work-dir>/cache/<set>/NNNNN.pt`, one shard per forward batch of the target):
   heldout   every non-overlapping 1024-token window of the held-out stream (the evaluation set)
+  heldout_beam  the target's beam-search outputs (B = 4, all 4 beams) from held-out prompts: a second
+            evaluation set, on the sequences a speculative beam step actually verifies
   text      training-stream windows at seeded random offsets
   beam      the target's own beam-search outputs (B = 2, 4, 8, all B returned beams) from
             training-text prompts: the sequences speculative beam search verifies
@@ -34,7 +36,7 @@ Objective, per position (p = target, q = draft, T = the target's top-k set, tail
   + tv_weight * TV(p, q) over the same outcomes          (1 - TV is the speculative acceptance rate;
                                                           LK losses optimise it directly)
 
-Metrics (teacher-forced on the held-out windows, float32):
+Metrics (teacher-forced on the held-out windows, and on heldout_beam after the prompt; float32):
   greedy_agreement   share of positions where argmax draft == argmax target
   top4_in_top8       share of the target's top-4 next tokens that are among the draft's top-8
                      (top-B coverage at B = 4: the candidates a beam step of width 4 verifies)
@@ -60,7 +62,7 @@ DEFAULT_DATA_DIR = Path(".cache/pair-data")
 DEFAULT_TARGET = Path("models/pair/hf/target")
 DEFAULT_DRAFT = Path("models/pair/hf/draft")
 EOS_ID = 1
-SETS = ("heldout", "beam", "sample", "text")
+SETS = ("heldout", "heldout_beam", "beam", "sample", "text")
 COVERAGE_B = 4
 CACHE_STRIDE = 5  # top-B coverage: the target's top-B among the draft's top-2B
 
@@ -215,6 +217,11 @@ def build_cache(args, log, sets=SETS) -> None:
                          for i, b in enumerate(args.beams)]
         plans["beam"] = [(("beam", b, chunk[j: j + 4]), lf) for (_, b, chunk), lf in plans["beam"]
                          for j in range(0, len(chunk), 4)]
+    if "heldout_beam" in sets:
+        starts = random_windows(load_stream(args.data_dir, "heldout"), args.eval_beam_prompts, args.prompt_len,
+                                args.seed + 2)
+        plans["heldout_beam"] = [(("beam", COVERAGE_B, starts[j: j + 4]), args.prompt_len - 1)
+                                 for j in range(0, len(starts), 4)]
     if "sample" in sets:
         plans["sample"] = [(("sample", 0, prompts[j: j + 8]), args.prompt_len - 1)
                            for j in range(0, len(prompts), 8)]
@@ -248,9 +255,9 @@ def evaluate(draft, shards: list[dict], b: int = COVERAGE_B) -> dict:
     positions = greedy = covered = 0
     kl_sum = tv_sum = 0.0
     for shard in shards:
-        ids = shard["ids"].long()
-        top_ids, top_logp = shard["top_ids"].long(), shard["top_logp"].float()
-        logits = logits_of(draft, ids[:, :-1])
+        ids, start = shard["ids"].long(), shard["loss_from"]
+        top_ids, top_logp = shard["top_ids"].long()[:, start:], shard["top_logp"].float()[:, start:]
+        logits = logits_of(draft, ids[:, :-1])[:, start:]
         g, c = agreement_counts(logits, top_ids, b)
         kl, tv = topb_divergences(logits, top_ids, top_logp)
         positions += top_ids[..., 0].numel()
@@ -260,6 +267,24 @@ def evaluate(draft, shards: list[dict], b: int = COVERAGE_B) -> dict:
     return {"positions": positions, "greedy_agreement": greedy / positions,
             f"top{b}_in_top{2 * b}": covered / (b * positions),
             f"kl_top{k}_tail": kl_sum / positions, f"tv_top{k}_tail": tv_sum / positions}
+
+
+def evaluate_checkpoint(work_dir: Path, path: Path, name: str, log) -> dict:
+    """evaluate() of the checkpoint at `path` on cached set `name`, memoised in <work-dir>/evals/ by the
+    weights' and the cache's content (a baseline takes minutes on a loaded CPU; compute it once)."""
+    from common import sha256_file
+
+    cache = Cache(work_dir)
+    shards = cache.shards(name)
+    key = sha256_file(Path(path) / "model.safetensors").split(":")[1][:16] + f"-{name}-{len(shards)}"
+    memo = Path(work_dir) / "evals" / f"{key}.json"
+    if memo.is_file():
+        return json.loads(memo.read_text())
+    result = evaluate(load_lm(path), cache.load(name))
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text(json.dumps(result) + "\n")
+    log(f"[eval] {path} on {name}: {json.dumps(result)}")
+    return result
 
 
 # ----------------------------------------------------------------------------- training
@@ -396,22 +421,25 @@ def write_report(args, log) -> None:
         raise CliError(f"the held-out cache holds {windows} of {planned} windows: "
                        f"run `python models/distill_topb.py cache --sets heldout` to finish it")
     saved = torch.load(ckpt_path)
+    out = args.work_dir / "draft"
     draft = load_lm(args.draft)
-    report = {"baseline": {"draft": str(args.draft), **evaluate(draft, shards)}}
-    log(f"[eval] baseline {json.dumps(report['baseline'])}")
     draft.load_state_dict(saved["model"])
-    report["distilled"] = evaluate(draft, shards)
-    log(f"[eval] distilled {json.dumps(report['distilled'])}")
+    draft.save_pretrained(str(out))
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        if (args.draft / f).is_file():
+            shutil.copy(args.draft / f, out / f)
+    sets = {"teacher_forced_heldout": "heldout", "target_beam_outputs_heldout_prompts": "heldout_beam"}
+    report = {}
+    for name, path in (("baseline", args.draft), ("distilled", out)):
+        report[name] = {"draft": str(path)}
+        for label, cached in sets.items():
+            if cache.shards(cached):
+                report[name][label] = evaluate_checkpoint(args.work_dir, path, cached, log)
     state = saved["state"]
     report["training"] = {"steps": state["step"], "planned_steps": args.steps, "tokens": state["tokens"],
                           "tokens_by_set": state["by_set"], "cached_tokens": state.get("cached_tokens"),
                           "seconds": round(state["seconds"], 1), "curve": state["curve"]}
     report["args"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-    out = args.work_dir / "draft"
-    draft.save_pretrained(str(out))
-    for f in ("tokenizer.json", "tokenizer_config.json"):
-        if (args.draft / f).is_file():
-            shutil.copy(args.draft / f, out / f)
     (args.work_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     log(f"[report] wrote {out} and {args.work_dir / 'report.json'}")
 
@@ -439,7 +467,10 @@ def add_cache_args(p) -> None:
     p.add_argument("--prompt-len", type=int, default=64)
     p.add_argument("--new-tokens", type=int, default=96)
     p.add_argument("--beams", type=int, nargs="+", default=[2, 4, 8])
-    p.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="cache: which sets, in this order")
+    p.add_argument("--eval-beam-prompts", type=int, default=32,
+                   help="held-out prompts whose target beam outputs (B = 4) make the on-policy evaluation set")
+    p.add_argument("--sets", nargs="+", choices=SETS, default=None,
+                   help="cache: which sets, in this order (default all); eval: default heldout heldout_beam")
 
 
 def add_train_args(p) -> None:
@@ -476,6 +507,8 @@ def parse_args(argv):
         if name == "eval":
             p.add_argument("--compare", type=Path, nargs="*", default=[], help="more drafts to evaluate")
     args = ap.parse_args(argv)
+    if args.sets is None:
+        args.sets = ["heldout", "heldout_beam"] if args.command == "eval" else list(SETS)
     if args.threads < 1:
         raise CliError(f"--threads must be >= 1, got {args.threads}")
     return args
@@ -497,10 +530,10 @@ def main(argv=None) -> None:
     if args.command == "cache":
         build_cache(args, log, args.sets)
     elif args.command == "eval":
-        build_cache(args, log, sets=("heldout",))
-        shards = Cache(args.work_dir).load("heldout")
+        build_cache(args, log, args.sets)
         for path in [args.draft, *args.compare]:
-            log(f"[eval] {path}: {json.dumps(evaluate(load_lm(path), shards))}")
+            for name in args.sets:
+                evaluate_checkpoint(args.work_dir, path, name, log)
     elif args.command == "train":
         train(args, log)
     elif args.command == "report":

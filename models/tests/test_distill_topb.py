@@ -73,7 +73,7 @@ def cache_args(root, work):
     return ["--work-dir", str(root / work), "--data-dir", str(root / "data"),
             "--target", str(root / "target"), "--draft", str(root / "draft"),
             "--seq-len", "64", "--top-k", "8", "--batch-windows", "4", "--text-windows", "16",
-            "--policy-prompts", "6", "--prompt-len", "8", "--new-tokens", "8"]
+            "--policy-prompts", "6", "--prompt-len", "8", "--new-tokens", "8", "--eval-beam-prompts", "4"]
 
 
 def run_args(root, work, *extra):
@@ -85,15 +85,17 @@ def test_run_caches_trains_and_reports_a_better_draft(tiny_pair):
     distill_topb.main(["run", *run_args(tiny_pair, "work", "--steps", "30")])
     work = tiny_pair / "work"
     report = json.loads((work / "report.json").read_text())
-    before, after = report["baseline"], report["distilled"]
+    before, after = (report[k]["teacher_forced_heldout"] for k in ("baseline", "distilled"))
     assert before["positions"] == after["positions"] == 8 * 64
     for metrics in (before, after):
         assert 0 <= metrics["greedy_agreement"] <= 1 and 0 <= metrics["top4_in_top8"] <= 1
+    on_beams = report["baseline"]["target_beam_outputs_heldout_prompts"]
+    assert on_beams["positions"] == 4 * 4 * 8  # 4 prompts x 4 beams x 8 new tokens, prompts excluded
     assert after["kl_top8_tail"] < before["kl_top8_tail"]
     assert after["top4_in_top8"] > before["top4_in_top8"]
     assert report["training"]["steps"] == 30
     assert set(report["training"]["tokens_by_set"]) <= {"text", "beam", "sample"}
-    for name in ("heldout", "text", "beam", "sample"):
+    for name in ("heldout", "heldout_beam", "text", "beam", "sample"):
         assert list((work / "cache" / name).glob("*.pt")), name
     beam = torch.load(next((work / "cache" / "beam").glob("*.pt")))
     assert beam["ids"].shape[1] == 8 + 8 and beam["loss_from"] == 7
