@@ -112,13 +112,13 @@ def agreement_counts(draft_logits: torch.Tensor, top_ids: torch.Tensor, b: int =
 # ----------------------------------------------------------------------------- models and data
 
 
-def load_lm(path: Path):
+def load_lm(path: Path, device: str = "cpu"):
     from transformers import LlamaForCausalLM
 
     if not (Path(path) / "config.json").is_file():
         raise CliError(f"{path} is not a Hugging Face checkpoint (no config.json); "
                        f"the pair's are models/pair/hf/target and models/pair/hf/draft")
-    return LlamaForCausalLM.from_pretrained(str(path), attn_implementation="sdpa", dtype=torch.float32)
+    return LlamaForCausalLM.from_pretrained(str(path), attn_implementation="sdpa", dtype=torch.float32).to(device)
 
 
 def load_stream(data_dir: Path, name: str) -> torch.Tensor:
@@ -173,7 +173,8 @@ class Cache:
 @torch.no_grad()
 def teacher_shard(target, ids: torch.Tensor, k: int, loss_from: int) -> dict:
     """ids [n, L] (inputs and, shifted, labels) -> the target's top-k at the first L - 1 positions."""
-    top_ids, top_logp = topk_log_probs(logits_of(target, ids[:, :-1]), k)
+    top_ids, top_logp = topk_log_probs(logits_of(target, ids[:, :-1].to(target.device)), k)
+    top_ids, top_logp, ids = top_ids.cpu(), top_logp.cpu(), ids.cpu()
     return {"ids": ids.to(torch.int16), "top_ids": top_ids.to(torch.int16),
             "top_logp": top_logp.to(torch.float16 if k > 8 else torch.float32), "loss_from": loss_from}
 
@@ -181,25 +182,27 @@ def teacher_shard(target, ids: torch.Tensor, k: int, loss_from: int) -> dict:
 @torch.no_grad()
 def beam_sequences(target, prompts: torch.Tensor, beams: int, new_tokens: int) -> torch.Tensor:
     """All `beams` final beams of the target's beam search (EOS suppressed so every row is full length)."""
+    prompts = prompts.to(target.device)
     out = target.generate(input_ids=prompts, attention_mask=torch.ones_like(prompts), num_beams=beams,
                           num_return_sequences=beams, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
                           do_sample=False, early_stopping=False, pad_token_id=0, eos_token_id=EOS_ID)
-    return out
+    return out.cpu()
 
 
 @torch.no_grad()
 def draft_samples(draft, prompts: torch.Tensor, new_tokens: int, seed: int) -> torch.Tensor:
     torch.manual_seed(seed)
+    prompts = prompts.to(draft.device)
     return draft.generate(input_ids=prompts, attention_mask=torch.ones_like(prompts), do_sample=True,
                           temperature=1.0, top_k=0, top_p=1.0, max_new_tokens=new_tokens,
-                          min_new_tokens=new_tokens, pad_token_id=0, eos_token_id=EOS_ID)
+                          min_new_tokens=new_tokens, pad_token_id=0, eos_token_id=EOS_ID).cpu()
 
 
 def build_cache(args, log, sets=SETS) -> None:
     cache = Cache(args.work_dir)
     train = load_stream(args.data_dir, "train")
-    target = load_lm(args.target).eval()
-    draft = load_lm(args.draft).eval() if "sample" in sets else None
+    target = load_lm(args.target, args.device).eval()
+    draft = load_lm(args.draft, args.device).eval() if "sample" in sets else None
     plans = {}
     if "heldout" in sets:
         windows = heldout_windows(load_stream(args.data_dir, "heldout"), args.seq_len)
@@ -255,8 +258,9 @@ def evaluate(draft, shards: list[dict], b: int = COVERAGE_B) -> dict:
     positions = greedy = covered = 0
     kl_sum = tv_sum = 0.0
     for shard in shards:
-        ids, start = shard["ids"].long(), shard["loss_from"]
-        top_ids, top_logp = shard["top_ids"].long()[:, start:], shard["top_logp"].float()[:, start:]
+        ids, start = shard["ids"].long().to(draft.device), shard["loss_from"]
+        top_ids = shard["top_ids"].long()[:, start:].to(draft.device)
+        top_logp = shard["top_logp"].float()[:, start:].to(draft.device)
         logits = logits_of(draft, ids[:, :-1])[:, start:]
         g, c = agreement_counts(logits, top_ids, b)
         kl, tv = topb_divergences(logits, top_ids, top_logp)
@@ -269,7 +273,7 @@ def evaluate(draft, shards: list[dict], b: int = COVERAGE_B) -> dict:
             f"kl_top{k}_tail": kl_sum / positions, f"tv_top{k}_tail": tv_sum / positions}
 
 
-def evaluate_checkpoint(work_dir: Path, path: Path, name: str, log) -> dict:
+def evaluate_checkpoint(work_dir: Path, path: Path, name: str, log, device: str = "cpu") -> dict:
     """evaluate() of the checkpoint at `path` on cached set `name`, memoised in <work-dir>/evals/ by the
     weights' and the cache's content (a baseline takes minutes on a loaded CPU; compute it once)."""
     from common import sha256_file
@@ -280,7 +284,7 @@ def evaluate_checkpoint(work_dir: Path, path: Path, name: str, log) -> dict:
     memo = Path(work_dir) / "evals" / f"{key}.json"
     if memo.is_file():
         return json.loads(memo.read_text())
-    result = evaluate(load_lm(path), cache.load(name))
+    result = evaluate(load_lm(path, device), cache.load(name))
     memo.parent.mkdir(parents=True, exist_ok=True)
     memo.write_text(json.dumps(result) + "\n")
     log(f"[eval] {path} on {name}: {json.dumps(result)}")
@@ -330,8 +334,8 @@ class Mixture:
 
 
 def distill_loss(draft, batch: dict, loss_from: int, tv_weight: float) -> tuple[torch.Tensor, int]:
-    ids = batch["ids"].long()
-    logits = logits_of(draft, ids[:, :-1])[:, loss_from:]
+    batch = {k: v.to(draft.device) for k, v in batch.items()}
+    logits = logits_of(draft, batch["ids"].long()[:, :-1])[:, loss_from:]
     kl, tv = topb_divergences(logits, batch["top_ids"].long()[:, loss_from:], batch["top_logp"][:, loss_from:])
     return (kl + tv_weight * tv).mean(), kl.numel()
 
@@ -340,7 +344,7 @@ def train(args, log) -> dict:
     """Runs (or resumes) the schedule of args.steps steps for at most args.minutes; returns the state."""
     cache = Cache(args.work_dir)
     ckpt_path = args.work_dir / "train" / "checkpoint.pt"
-    draft = load_lm(args.draft)
+    draft = load_lm(args.draft, args.device)
     weights = {"text": args.w_text, "beam": args.w_beam, "sample": args.w_sample}
     mixture = Mixture(cache, weights, args.batch_tokens, args.seed)
     decay = [p for p in draft.parameters() if p.dim() >= 2]
@@ -350,7 +354,7 @@ def train(args, log) -> dict:
     state = {"step": 0, "tokens": 0, "seconds": 0.0, "curve": [], "by_set": {n: 0 for n in mixture.names},
              "cached_tokens": mixture.tokens()}
     if ckpt_path.is_file():
-        saved = torch.load(ckpt_path)
+        saved = torch.load(ckpt_path, map_location="cpu")
         draft.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
         state = saved["state"]
@@ -420,9 +424,9 @@ def write_report(args, log) -> None:
     if windows != planned:
         raise CliError(f"the held-out cache holds {windows} of {planned} windows: "
                        f"run `python models/distill_topb.py cache --sets heldout` to finish it")
-    saved = torch.load(ckpt_path)
+    saved = torch.load(ckpt_path, map_location="cpu")
     out = args.work_dir / "draft"
-    draft = load_lm(args.draft)
+    draft = load_lm(args.draft, args.device)
     draft.load_state_dict(saved["model"])
     draft.save_pretrained(str(out))
     for f in ("tokenizer.json", "tokenizer_config.json"):
@@ -434,7 +438,7 @@ def write_report(args, log) -> None:
         report[name] = {"draft": str(path)}
         for label, cached in sets.items():
             if cache.shards(cached):
-                report[name][label] = evaluate_checkpoint(args.work_dir, path, cached, log)
+                report[name][label] = evaluate_checkpoint(args.work_dir, path, cached, log, args.device)
     state = saved["state"]
     report["training"] = {"steps": state["step"], "planned_steps": args.steps, "tokens": state["tokens"],
                           "tokens_by_set": state["by_set"], "cached_tokens": state.get("cached_tokens"),
@@ -452,6 +456,7 @@ def add_common(p) -> None:
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="models/corpus.py's token streams")
     p.add_argument("--target", type=Path, default=DEFAULT_TARGET, help="target HF checkpoint (read only)")
     p.add_argument("--draft", type=Path, default=DEFAULT_DRAFT, help="draft HF checkpoint to start from")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (float32 either way)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (a shared 2-core machine: 1)")
     p.add_argument("--seed", type=int, default=1234)
 
@@ -533,7 +538,7 @@ def main(argv=None) -> None:
         build_cache(args, log, args.sets)
         for path in [args.draft, *args.compare]:
             for name in args.sets:
-                evaluate_checkpoint(args.work_dir, path, name, log)
+                evaluate_checkpoint(args.work_dir, path, name, log, args.device)
     elif args.command == "train":
         train(args, log)
     elif args.command == "report":
