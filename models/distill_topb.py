@@ -215,11 +215,9 @@ def build_cache(args, log, sets=SETS) -> None:
         plans["text"] = [(windows[i: i + args.batch_windows], 0) for i in range(0, len(windows), args.batch_windows)]
     prompts = random_windows(train, args.policy_prompts, args.prompt_len, args.seed + 1)
     per = max(1, args.policy_prompts // len(args.beams))
-    if "beam" in sets:
-        plans["beam"] = [(("beam", b, prompts[i * per: (i + 1) * per]), args.prompt_len - 1)
-                         for i, b in enumerate(args.beams)]
-        plans["beam"] = [(("beam", b, chunk[j: j + 4]), lf) for (_, b, chunk), lf in plans["beam"]
-                         for j in range(0, len(chunk), 4)]
+    if "beam" in sets:  # an equal share of the prompts per beam width, four prompts per shard
+        plans["beam"] = [(("beam", b, prompts[i * per: (i + 1) * per][j: j + 4]), args.prompt_len - 1)
+                         for i, b in enumerate(args.beams) for j in range(0, per, 4)]
     if "heldout_beam" in sets:
         starts = random_windows(load_stream(args.data_dir, "heldout"), args.eval_beam_prompts, args.prompt_len,
                                 args.seed + 2)
