@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from corpus import DEFAULT_DATA_DIR, DEFAULT_TOKENIZER_DIR, VOCAB_SIZE
+from distill_topb import COVERAGE_B, agreement_counts
 
 BOS_ID, EOS_ID, PAD_ID = 1, 1, 0  # corpus.SPECIAL_TOKENS order: <|pad|>=0, <|endoftext|>=1
 
@@ -150,8 +151,9 @@ def distill_loss(draft, target, windows: torch.Tensor, temperature: float, ce_we
 
 @torch.no_grad()
 def heldout_metrics(target, draft, windows: torch.Tensor, chunk: int) -> dict:
-    """Teacher-forced: loss (nats/token) of each model and the share of positions where the argmaxes agree."""
-    sums = {"target_nll": 0.0, "draft_nll": 0.0, "agree": 0, "kl": 0.0}
+    """Teacher-forced: loss (nats/token) of each model, the share of positions where the argmaxes agree
+    and top-B coverage (share of the target's top-4 among the draft's top-8)."""
+    sums = {"target_nll": 0.0, "draft_nll": 0.0, "agree": 0, "covered": 0, "kl": 0.0}
     count = 0
     for i in range(0, len(windows), chunk):
         w = windows[i: i + chunk]
@@ -161,13 +163,16 @@ def heldout_metrics(target, draft, windows: torch.Tensor, chunk: int) -> dict:
         if draft is not None:
             ld = logits_of(draft, ids).flatten(0, 1)
             sums["draft_nll"] += F.cross_entropy(ld, labels, reduction="sum").item()
-            sums["agree"] += (lt.argmax(-1) == ld.argmax(-1)).sum().item()
+            agree, covered = agreement_counts(ld, lt.topk(COVERAGE_B, dim=-1).indices, COVERAGE_B)
+            sums["agree"] += agree
+            sums["covered"] += covered
             sums["kl"] += F.kl_div(F.log_softmax(ld, -1), F.log_softmax(lt, -1), log_target=True,
                                    reduction="sum").item()
         count += labels.numel()
     out = {"positions": count, "target_loss": sums["target_nll"] / count}
     if draft is not None:
         out.update(draft_loss=sums["draft_nll"] / count, greedy_agreement=sums["agree"] / count,
+                   **{f"top{COVERAGE_B}_in_top{2 * COVERAGE_B}": sums["covered"] / (COVERAGE_B * count)},
                    kl_target_draft=sums["kl"] / count)
     return out
 
