@@ -155,6 +155,15 @@ public class DecodeBenchmark {
         return out;
     }
 
+    /**
+     * The first {@code ceil(n / batch)} calls of {@link #partition}: a pass in which every prompt is decoded at
+     * least once and every call holds exactly {@code batch} prompts (what one paired round decodes per side).
+     */
+    static List<List<int[]>> onePass(List<TaskItem> items, int batch) {
+        int calls = (items.size() + batch - 1) / batch;
+        return new ArrayList<>(partition(items, batch).subList(0, calls));
+    }
+
     private static int gcd(int a, int b) {
         return b == 0 ? a : gcd(b, a % b);
     }

@@ -102,7 +102,7 @@ public class PairedDecodeBenchmark {
         // One engine holds the target and the draft; its target-only strategies never touch the draft.
         engine = Engine.open(new EngineOptions(pair.target(), pair.draft(), point.provider(),
                 threads > 0 ? threads : EngineOptions.defaultThreads()));
-        batches = DecodeBenchmark.partition(pair.prompts(), batch);
+        batches = DecodeBenchmark.onePass(pair.prompts(), batch);
     }
 
     @Benchmark

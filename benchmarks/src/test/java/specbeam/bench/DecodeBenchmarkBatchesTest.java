@@ -32,4 +32,14 @@ class DecodeBenchmarkBatchesTest {
         assertThat(batches).hasSize(5);
         assertThat(batches.get(1)).extracting(p -> p[0]).containsExactly(4, 0, 1, 2);
     }
+
+    @Test
+    void aPairedPassDecodesEveryPromptWithFullBatchesInAsFewCallsAsTheSuiteCounts() {
+        for (int batch : new int[] {1, 2, 4, 5, 8}) {
+            List<List<int[]>> pass = DecodeBenchmark.onePass(FIVE, batch);
+            assertThat(pass).as("batch %d", batch).hasSize((5 + batch - 1) / batch)
+                    .allSatisfy(b -> assertThat(b).hasSize(batch));
+            assertThat(pass.stream().flatMap(List::stream).map(p -> p[0]).distinct()).hasSize(5);
+        }
+    }
 }

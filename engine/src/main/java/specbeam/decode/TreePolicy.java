@@ -15,8 +15,10 @@ package specbeam.decode;
  * selects at level {@code l} — all must be tree nodes for the replay to go on, and only the draft's best B of
  * a level have children — and {@code T} are the models' measured forward-time curves ({@link ForwardCosts}).
  * The rank statistics are counted per level and tree width from the rounds actually replayed, with a little
- * forgetting so they follow the text; a round with the full tree every {@link #PROBE_EVERY} rounds keeps
- * every shape's estimate fresh. The tree never changes the output, only how fast it comes.
+ * forgetting so they follow the text. The first round uses the full tree; afterwards every
+ * {@link #PROBE_EVERY}th round tries one level deeper or one candidate set wider than the best shape, so a
+ * shape that starts to pay is found without paying for the full tree (which at B = 8 costs several plain beam
+ * steps) over and over. The tree never changes the output, only how fast it comes.
  */
 final class TreePolicy {
     static final int PROBE_EVERY = 16;
@@ -55,21 +57,35 @@ final class TreePolicy {
     /** The shape of the next round. */
     Shape next(ForwardCosts target, ForwardCosts draft) {
         round++;
-        if (round % PROBE_EVERY == 1) {
-            return new Shape(maxDepth, maxBranching * width);
+        if (round == 1) {
+            return new Shape(maxDepth, maxBranching * width);   // one full tree: every level and rank observed once
         }
-        Shape best = new Shape(0, width);
+        int bestDepth = 0;
+        int bestBranching = 1;
         double bestRate = expectedSteps(0, 1) / cost(0, 1, target, draft);
         for (int d = 1; d <= maxDepth; d++) {
             for (int b = 1; b <= maxBranching; b++) {
                 double rate = expectedSteps(d, b) / cost(d, b, target, draft);
                 if (rate > bestRate) {
                     bestRate = rate;
-                    best = new Shape(d, b * width);
+                    bestDepth = d;
+                    bestBranching = b;
                 }
             }
         }
-        return best;
+        if (round % PROBE_EVERY == 0) {
+            // explore one step beyond the best shape, deeper or wider in turn: smaller shapes need no probe (their
+            // levels and ranks are observed inside larger trees, their costs read off the curves)
+            boolean deeper = (round / PROBE_EVERY) % 2 == 0 || bestBranching == maxBranching;
+            if (deeper && bestDepth < maxDepth) {
+                bestDepth++;
+            } else if (bestBranching < maxBranching && bestDepth > 0) {
+                bestBranching++;
+            } else if (bestDepth < maxDepth) {
+                bestDepth++;
+            }
+        }
+        return new Shape(bestDepth, bestBranching * width);
     }
 
     /** Expected beam steps of a round with a tree of depth {@code d} and {@code b * B} candidates per level. */

@@ -40,7 +40,7 @@ class TreePolicyTest {
         observeRounds(policy, 200, 4, 8, 2);   // every selection among the draft's best 3
         ForwardCosts flatTarget = linear(5_000_000, 1_000);   // a forward's size barely matters
         ForwardCosts cheapDraft = linear(100_000, 100);
-        policy.next(flatTarget, cheapDraft);                  // the first round probes the full tree
+        assertThat(policy.next(flatTarget, cheapDraft)).isEqualTo(new TreePolicy.Shape(4, 8));   // the first round: full tree
         TreePolicy.Shape shape = policy.next(flatTarget, cheapDraft);
         assertThat(shape.depth()).isEqualTo(4);
         assertThat(policy.expectedSteps(4, 1)).isGreaterThan(4.5);
@@ -53,7 +53,18 @@ class TreePolicyTest {
         ForwardCosts target = linear(2_000_000, 50_000);
         ForwardCosts draft = linear(300_000, 5_000);
         policy.next(target, draft);
-        assertThat(policy.next(target, draft).depth()).isZero();
+        int probes = 0;
+        for (int round = 2; round <= 64; round++) {
+            TreePolicy.Shape shape = policy.next(target, draft);
+            if (round % TreePolicy.PROBE_EVERY == 0) {
+                // probes go one step beyond the best shape, never to the full tree
+                assertThat(shape.depth() * shape.perLevel()).isLessThanOrEqualTo(4);
+                probes++;
+            } else {
+                assertThat(shape.depth()).isZero();
+            }
+        }
+        assertThat(probes).isEqualTo(4);
         assertThat(policy.expectedSteps(4, 2)).isCloseTo(1.0, within(0.05));
     }
 
