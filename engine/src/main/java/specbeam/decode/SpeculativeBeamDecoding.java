@@ -89,7 +89,10 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         if (policy != null && (targetCosts.isEmpty() || draftCosts.isEmpty())) {
             calibrate(longest);
         }
-        int slots = BeamSearchDecoding.initialTreeSlots(longest, config, perForward);
+        // Every forward attends over the whole row, so the rows start as tight as plain beam search's plus one
+        // round's nodes (a hardware-aware round is mostly small) and grow when a tree needs more.
+        int slots = BeamSearchDecoding.initialTreeSlots(longest, config, width)
+                + (policy != null ? width * (config.k() + 1) : perForward);
         int maxSlots = BeamSearchDecoding.maxTreeSlots(longest, config, perForward);
         try (TreeState tgt = target.newTreeState(n, slots, maxSlots, learning(DecodeSupport.targetTimer(stats), targetCosts));
              TreeState drf = draft.newTreeState(n, slots, maxSlots, learning(DecodeSupport.draftTimer(stats), draftCosts))) {
