@@ -53,7 +53,7 @@ final class DecodeSupport {
      * separates the decode phase from the prompt with it).
      */
     static OnnxCausalLm.OrtTimer targetTimer(DecodeStats stats) {
-        return new OnnxCausalLm.OrtTimer() {
+        return new StatsTimer(stats) {
             private boolean prefilled;
 
             @Override
@@ -68,27 +68,12 @@ final class DecodeSupport {
                 }
             }
 
-            @Override
-            public void kvBytes(long bytes) {
-                stats.kvBytesCopied += bytes;
-            }
-
-            @Override
-            public void kvBytesMoved(long bytes) {
-                stats.kvBytesCopied += bytes;
-                stats.kvBytesMoved += bytes;
-            }
-
-            @Override
-            public void paddedPositions(long positions) {
-                stats.paddedPositions += positions;
-            }
         };
     }
 
     /** Counts the draft's forwards into {@code stats}; its first forward of a call is the prompt's (see {@link #targetTimer}). */
     static OnnxCausalLm.OrtTimer draftTimer(DecodeStats stats) {
-        return new OnnxCausalLm.OrtTimer() {
+        return new StatsTimer(stats) {
             private boolean prefilled;
 
             @Override
@@ -103,22 +88,32 @@ final class DecodeSupport {
                 }
             }
 
-            @Override
-            public void kvBytes(long bytes) {
-                stats.kvBytesCopied += bytes;
-            }
-
-            @Override
-            public void kvBytesMoved(long bytes) {
-                stats.kvBytesCopied += bytes;
-                stats.kvBytesMoved += bytes;
-            }
-
-            @Override
-            public void paddedPositions(long positions) {
-                stats.paddedPositions += positions;
-            }
         };
+    }
+
+    /** The counters both models' timers share: KV bytes written and moved, padded positions. */
+    private abstract static class StatsTimer implements OnnxCausalLm.OrtTimer {
+        final DecodeStats stats;
+
+        StatsTimer(DecodeStats stats) {
+            this.stats = stats;
+        }
+
+        @Override
+        public void kvBytes(long bytes) {
+            stats.kvBytesCopied += bytes;
+        }
+
+        @Override
+        public void kvBytesMoved(long bytes) {
+            stats.kvBytesCopied += bytes;
+            stats.kvBytesMoved += bytes;
+        }
+
+        @Override
+        public void paddedPositions(long positions) {
+            stats.paddedPositions += positions;
+        }
     }
 
     static int[] append(int[] tokens, int token) {
