@@ -19,29 +19,47 @@ class OrtThreadsTest {
 
     @Test
     void withoutPropertiesTheMeasuredDefaultApplies() {
-        assertThat(OrtThreads.current()).isEqualTo(OrtThreads.DEFAULT);
-        assertThat(OrtThreads.DEFAULT.spin()).as("spinning loses 5x under load, see README").isFalse();
-        assertThat(OrtThreads.DEFAULT.forDraft(2)).isEqualTo(1);
+        OrtThreads t = OrtThreads.fromProperties();
+        assertThat(t.sharedPool()).isTrue();
+        assertThat(t.stopSpinning()).as("spinning workers must not take the cores between runs").isTrue();
+        assertThat(t.forDraft(2)).isEqualTo(1);
+        assertThat(t.spinReason()).startsWith("auto: ");
+        assertThat(t.label()).startsWith("global").contains("draft 1 thread (auto: ");
+    }
+
+    @Test
+    void theAutomaticChoiceReadsOtherProcessesCpuUse() {
+        double busy = OrtThreads.otherProcessesBusyCores(100);
+        assertThat(busy).as("Linux /proc is readable here").isNotNaN()
+                .isBetween(0.0, Runtime.getRuntime().availableProcessors() + 0.5);
+        OrtThreads t = OrtThreads.fromProperties();
+        assertThat(t.spinReason()).matches("auto: other processes used \\d+\\.\\d\\d cores");
     }
 
     @Test
     void propertiesOverrideEachPart() {
         System.setProperty("specbeam.ort.pool", "session");
+        System.setProperty("specbeam.ort.spin", "false");
+        System.setProperty("specbeam.ort.spinStop", "false");
+        System.setProperty("specbeam.ort.draftThreads", "0");
+        OrtThreads t = OrtThreads.fromProperties();
+        assertThat(t).isEqualTo(new OrtThreads(false, false, false, 0, "-Dspecbeam.ort.spin=false"));
+        assertThat(t.forDraft(2)).as("0 = as many as the target").isEqualTo(2);
+        assertThat(t.label()).isEqualTo("session (-Dspecbeam.ort.spin=false)");
         System.setProperty("specbeam.ort.spin", "true");
         System.setProperty("specbeam.ort.spinStop", "true");
-        System.setProperty("specbeam.ort.draftThreads", "0");
-        OrtThreads t = OrtThreads.current();
-        assertThat(t).isEqualTo(new OrtThreads(false, true, true, 0));
-        assertThat(t.forDraft(2)).as("0 = as many as the target").isEqualTo(2);
-        assertThat(t.label()).isEqualTo("session+spin+stop");
+        assertThat(OrtThreads.fromProperties().label()).isEqualTo("session+spin+stop (-Dspecbeam.ort.spin=true)");
     }
 
     @Test
     void badValuesSayWhatIsAllowed() {
         System.setProperty("specbeam.ort.pool", "shared");
-        assertThatThrownBy(OrtThreads::current).hasMessageContaining("'global' or 'session'");
+        assertThatThrownBy(OrtThreads::fromProperties).hasMessageContaining("'global' or 'session'");
         System.clearProperty("specbeam.ort.pool");
         System.setProperty("specbeam.ort.draftThreads", "-1");
-        assertThatThrownBy(OrtThreads::current).hasMessageContaining(">= 0");
+        assertThatThrownBy(OrtThreads::fromProperties).hasMessageContaining(">= 0");
+        System.clearProperty("specbeam.ort.draftThreads");
+        System.setProperty("specbeam.ort.spin", "yes");
+        assertThatThrownBy(OrtThreads::fromProperties).hasMessageContaining("'auto', 'true' or 'false'");
     }
 }
