@@ -113,7 +113,8 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 }
                 if (policy != null) {
                     long ort = stats.targetOrtNanos + stats.draftOrtNanos - ortBefore;
-                    policy.observeRound(shape.depth(), System.nanoTime() - roundStart - ort, run.catchUpNodes);
+                    long wall = System.nanoTime() - roundStart;
+                    policy.observeRound(shape, wall, wall - ort, run.catchUpNodes);
                 }
             }
             return BeamSearchDecoding.results(run.searches, prompts, config, stats, start);

@@ -15,13 +15,17 @@ package specbeam.decode;
  * selects at level {@code l} — all must be tree nodes for the replay to go on, and only the draft's best B of
  * a level have children — and {@code T} are the models' measured forward-time curves ({@link ForwardCosts}).
  * The rank statistics are counted per level and tree width from the rounds actually replayed, with a little
- * forgetting so they follow the text. The first round uses the full tree; afterwards every
- * {@link #PROBE_EVERY}th round tries one level deeper or one candidate set wider than the best shape, so a
- * shape that starts to pay is found without paying for the full tree (which at B = 8 costs several plain beam
- * steps) over and over. The tree never changes the output, only how fast it comes.
+ * forgetting so they follow the text. A round's cost is its measured wall time where that shape was
+ * run (bounded by the times of larger shapes), else the model above. The first round uses the full tree;
+ * afterwards a probe round tries, in turn, a plain step, one level deeper and one candidate set wider than the
+ * best shape, every {@link #PROBE_EVERY}th round, the interval doubling (up to {@link #MAX_PROBE_EVERY}) while
+ * probes leave the best shape as it was, so a shape that starts to pay is found without paying for the
+ * full tree (which at B = 8 costs several plain beam steps) over and over. The tree never changes the output, only how fast it comes.
  */
 final class TreePolicy {
     static final int PROBE_EVERY = 16;
+    static final int MAX_PROBE_EVERY = 256;
+    private static final int STALE_AFTER = 4;         // rounds after which a shape's time is measured afresh
     private static final double FORGET = 0.995;
     private static final double PRIOR = 1.0;          // pseudo-observations of the prior
     private static final double PRIOR_HIT = 0.5;      // prior chance that a level's selections are covered
@@ -39,7 +43,13 @@ final class TreePolicy {
     private final double[][][] worstRank;  // (level, branching, rank 0..W*B-1): decayed count of worst ranks
     private final double[] overheadNanos;  // (depth 0..k): EMA of a round's time outside ONNX Runtime
     private final double[] catchUpNodes;   // (depth 0..k): EMA of nodes in the draft's catch-up forward
+    private final double[][] roundNanos;   // (depth 0..k, branching 1..W): EMA of a round's wall time, NaN until seen
+    private final int[][] roundSeen;       // (depth 0..k, branching 1..W): the round that last updated roundNanos
     private int round;
+    private int nextProbe = PROBE_EVERY;   // the round of the next probe
+    private int probeInterval = PROBE_EVERY;
+    private int probes;                    // probes so far: which neighbour the next one tries
+    private Shape bestBeforeProbe;         // the best shape in the round just probed; null in other rounds
 
     TreePolicy(int width, int prompts, int maxDepth, int maxBranching) {
         this.width = width;
@@ -52,6 +62,11 @@ final class TreePolicy {
         this.catchUpNodes = new double[maxDepth + 1];
         java.util.Arrays.fill(overheadNanos, Double.NaN);
         java.util.Arrays.fill(catchUpNodes, Double.NaN);
+        this.roundNanos = new double[maxDepth + 1][maxBranching + 1];
+        this.roundSeen = new int[maxDepth + 1][maxBranching + 1];
+        for (double[] row : roundNanos) {
+            java.util.Arrays.fill(row, Double.NaN);
+        }
     }
 
     /** The shape of the next round. */
@@ -73,16 +88,28 @@ final class TreePolicy {
                 }
             }
         }
-        if (round % PROBE_EVERY == 0) {
-            // explore one step beyond the best shape, deeper or wider in turn: smaller shapes need no probe (their
-            // levels and ranks are observed inside larger trees, their costs read off the curves)
-            boolean deeper = (round / PROBE_EVERY) % 2 == 0 || bestBranching == maxBranching;
-            if (deeper && bestDepth < maxDepth) {
+        Shape best = new Shape(bestDepth, bestBranching * width);
+        if (bestBeforeProbe != null) {
+            // one round after a probe: the same best shape doubles the interval (a probe of a shape that does
+            // not pay costs like a tree that does not pay), a new best starts it afresh
+            probeInterval = best.equals(bestBeforeProbe) ? Math.min(MAX_PROBE_EVERY, 2 * probeInterval) : PROBE_EVERY;
+            nextProbe = round - 1 + probeInterval;
+            bestBeforeProbe = null;
+        }
+        if (round == nextProbe) {
+            // explore, in turn: a plain step (re-measures the baseline: a round measured slow, e.g. during JIT
+            // warm-up, would otherwise never be chosen and never measured again), one level deeper than the
+            // best shape, one candidate set wider; shapes further out need no probe: their levels and ranks are
+            // observed inside larger trees, their costs bounded by larger shapes' rounds
+            bestBeforeProbe = best;
+            int turn = probes++ % 3;
+            if (turn == 0 && bestDepth > 0) {
+                bestDepth = 0;
+                bestBranching = 1;
+            } else if ((turn != 2 || bestBranching == maxBranching || bestDepth == 0) && bestDepth < maxDepth) {
                 bestDepth++;
             } else if (bestBranching < maxBranching && bestDepth > 0) {
                 bestBranching++;
-            } else if (bestDepth < maxDepth) {
-                bestDepth++;
             }
         }
         return new Shape(bestDepth, bestBranching * width);
@@ -115,7 +142,27 @@ final class TreePolicy {
         return hit / n;
     }
 
-    private double cost(int d, int b, ForwardCosts target, ForwardCosts draft) {
+    /**
+     * Expected milliseconds of a round of shape (d, b): its measured wall time where it was run, else the model
+     * (forward-cost curves, catch-up size and time outside ONNX Runtime), either bounded by the measured time of
+     * every larger shape (at least as deep and as wide): a round never costs more than a larger one, and a
+     * shape whose last measurement was slow (a preempted forward) would otherwise never be chosen, so never
+     * measured again.
+     */
+    double cost(int d, int b, ForwardCosts target, ForwardCosts draft) {
+        double own = roundNanos[d][d == 0 ? 1 : b];
+        double estimate = Double.isNaN(own) ? modelCost(d, b, target, draft) : own;
+        for (int e = d; e <= maxDepth; e++) {
+            for (int c = e == 0 ? 1 : (d == 0 ? 1 : b); c <= (e == 0 ? 1 : maxBranching); c++) {
+                if (!Double.isNaN(roundNanos[e][c])) {
+                    estimate = Math.min(estimate, roundNanos[e][c]);
+                }
+            }
+        }
+        return Math.max(1, estimate);
+    }
+
+    private double modelCost(int d, int b, ForwardCosts target, ForwardCosts draft) {
         double nanos = target.nanos(prompts * (width + d * b * width));
         if (d > 0) {
             double catchUp = Double.isNaN(catchUpNodes[d]) ? 2.0 * width : catchUpNodes[d];
@@ -127,7 +174,7 @@ final class TreePolicy {
                 overhead = overheadNanos[e];
             }
         }
-        return Math.max(1, nanos + (Double.isNaN(overhead) ? 0 : overhead));
+        return nanos + (Double.isNaN(overhead) ? 0 : overhead);
     }
 
     /**
@@ -145,8 +192,18 @@ final class TreePolicy {
         }
     }
 
-    /** Records the round's time outside ONNX Runtime and the size of its draft catch-up forward. */
-    void observeRound(int depth, long overhead, int catchUp) {
+    /**
+     * Records a round of {@code shape}: its wall time, the part of it outside ONNX Runtime, and the size of its
+     * draft catch-up forward.
+     */
+    void observeRound(Shape shape, long wallNanos, long overhead, int catchUp) {
+        int depth = shape.depth();
+        int branching = depth == 0 ? 1 : Math.max(1, Math.min(maxBranching, shape.perLevel() / width));
+        double[] times = roundNanos[depth];
+        boolean stale = round - roundSeen[depth][branching] > STALE_AFTER;   // not run for a while: start afresh
+        times[branching] = Double.isNaN(times[branching]) || stale ? wallNanos
+                : (1 - SMOOTHING) * times[branching] + SMOOTHING * wallNanos;
+        roundSeen[depth][branching] = round;
         overheadNanos[depth] = Double.isNaN(overheadNanos[depth]) ? overhead
                 : (1 - SMOOTHING) * overheadNanos[depth] + SMOOTHING * overhead;
         if (depth > 0) {
