@@ -92,7 +92,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         // Every forward attends over the whole row, so the rows start as tight as plain beam search's plus one
         // round's nodes (a hardware-aware round is mostly small) and grow when a tree needs more.
         int slots = BeamSearchDecoding.initialTreeSlots(longest, config, width)
-                + (policy != null ? width * (config.k() + 1) : perForward);
+                + (policy != null ? 0 : perForward);
         int maxSlots = BeamSearchDecoding.maxTreeSlots(longest, config, perForward);
         try (TreeState tgt = target.newTreeState(n, slots, maxSlots, learning(DecodeSupport.targetTimer(stats), targetCosts));
              TreeState drf = draft.newTreeState(n, slots, maxSlots, learning(DecodeSupport.draftTimer(stats), draftCosts))) {
@@ -104,6 +104,8 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                         : new TreePolicy.Shape(config.k(), config.treeBranching() * width);
                 long roundStart = System.nanoTime();
                 long ortBefore = stats.targetOrtNanos + stats.draftOrtNanos;
+                long stepsBefore = stats.steps;
+                int activePrompts = run.activePrompts();
                 Tree[] trees = run.draftTrees(shape);                       // 1. draft
                 LmState.Logits verified = run.verify(trees);                // 2. verify
                 for (int i = 0; i < n; i++) {
@@ -112,9 +114,10 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                     }
                 }
                 if (policy != null) {
-                    long ort = stats.targetOrtNanos + stats.draftOrtNanos - ortBefore;
                     long wall = System.nanoTime() - roundStart;
-                    policy.observeRound(shape, wall, wall - ort, run.catchUpNodes);
+                    long ort = stats.targetOrtNanos + stats.draftOrtNanos - ortBefore;
+                    policy.observeRound(shape, new TreePolicy.RoundCost(wall, wall - ort, run.catchUpNodes,
+                            run.catchUpNanos, (stats.steps - stepsBefore) / (double) activePrompts));
                 }
             }
             return BeamSearchDecoding.results(run.searches, prompts, config, stats, start);
@@ -210,6 +213,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         final float[][][] logProbs;    // (prompts, beams, vocab): processed target log-probs of a step
         final TreePolicy policy;       // learns from each replay; null for a fixed tree
         int catchUpNodes;              // nodes of this round's draft catch-up forward, per prompt
+        long catchUpNanos;             // its time in ONNX Runtime
 
         Run(List<int[]> prompts, GenerationConfig config, TreeState tgt, TreeState drf, DecodeStats stats,
             SpeculationTrace trace, TreePolicy policy) {
@@ -267,6 +271,14 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             }
         }
 
+        int activePrompts() {
+            int count = 0;
+            for (BeamSearch search : searches) {
+                count += search.isDone() ? 0 : 1;
+            }
+            return Math.max(1, count);
+        }
+
         boolean anyActive() {
             boolean any = false;
             for (int r = 0; r < beams; r++) {
@@ -292,6 +304,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 trees[r].add(pendingToken[r], -1, 0, searches[r / width].runningScore(r % width));
             }
             catchUpNodes = 0;
+            catchUpNanos = 0;
             if (depth == 0) {
                 return trees;   // no drafting this round: the target takes one plain beam step
             }
@@ -387,7 +400,10 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 parents[prompt] = pars.stream().mapToInt(Integer::intValue).toArray();
                 catchUpNodes = Math.max(catchUpNodes, toks.size());
             }
-            return drf.forward(tokens, parents);
+            long before = stats.draftOrtNanos;
+            LmState.Logits out = drf.forward(tokens, parents);
+            catchUpNanos = stats.draftOrtNanos - before;
+            return out;
         }
 
         /** Feeds the draft's beams of one level (the frontier nodes) through the draft. */

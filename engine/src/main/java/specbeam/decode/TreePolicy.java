@@ -1,35 +1,41 @@
 package specbeam.decode;
 
+import java.util.Arrays;
+
 /**
  * The hardware-aware tree of speculative beam search (in the spirit of Sequoia and EAGLE-2): each round it
  * picks the draft tree — depth {@code d} (0 = one plain beam step, no draft) and candidates per level
- * {@code w} (a multiple of the beam width up to {@code treeBranching * B}) — that maximises the expected beam
- * steps per millisecond:
+ * {@code w} (a multiple of the beam width up to {@code treeBranching * B}) — with the most beam steps per
+ * millisecond. The rate of a shape is what its own rounds measured (decayed sums of steps and wall time, so
+ * recent rounds count most), with a model as the prior that rounds outweigh:
  *
  * <pre>
  *   E[steps](d, w) = 1 + sum_{l=1..d} prod_{i<l} P(rank_i &lt; B) * P(rank_l &lt; w)
  *   cost(d, w)     = T_target(B + d*w) + T_draft(catch-up) + (d-1) * T_draft(B) + overhead(d)
+ *   rate(d, w)     = (steps measured + E[steps]) / (ms measured + cost)
  * </pre>
  *
  * where {@code rank_l} is the worst draft rank (order among the level's candidates) of the B beams the target
  * selects at level {@code l} — all must be tree nodes for the replay to go on, and only the draft's best B of
  * a level have children — and {@code T} are the models' measured forward-time curves ({@link ForwardCosts}).
  * The rank statistics are counted per level and tree width from the rounds actually replayed, with a little
- * forgetting so they follow the text. A round's cost is its measured wall time where that shape was
- * run (bounded by the times of larger shapes), else the model above. The first round uses the full tree;
- * afterwards a probe round tries, in turn, a plain step, one level deeper and one candidate set wider than the
- * best shape, every {@link #PROBE_EVERY}th round, the interval doubling (up to {@link #MAX_PROBE_EVERY}) while
- * probes leave the best shape as it was, so a shape that starts to pay is found without paying for the
- * full tree (which at B = 8 costs several plain beam steps) over and over. The tree never changes the output, only how fast it comes.
+ * forgetting so they follow the text; they let a shape never run be judged from larger trees. Rounds in the
+ * first {@link #WARM_UP_ROUNDS} (JIT compilation) are not timed, and a round's draft catch-up counts at its
+ * steady-state size: after plain steps the draft first catches up on every beam's tokens since, which a
+ * shape pays once when chosen, not every round. The first round uses the full tree; afterwards a probe round
+ * tries, in turn, a plain step, one level deeper and one candidate set wider than the best shape, every
+ * {@link #PROBE_EVERY}th round, the interval doubling (up to {@link #MAX_PROBE_EVERY}) while probes leave the
+ * best shape as it was. The tree never changes the output, only how fast it comes.
  */
 final class TreePolicy {
     static final int PROBE_EVERY = 16;
     static final int MAX_PROBE_EVERY = 256;
-    private static final int STALE_AFTER = 4;         // rounds after which a shape's time is measured afresh
+    static final int WARM_UP_ROUNDS = 32;
     private static final double FORGET = 0.995;
-    private static final double PRIOR = 1.0;          // pseudo-observations of the prior
+    private static final double PRIOR = 1.0;          // pseudo-observations of the priors (coverage and rate)
     private static final double PRIOR_HIT = 0.5;      // prior chance that a level's selections are covered
     private static final double SMOOTHING = 0.2;
+    private static final double CLIP = 4.0;           // a round over CLIP x its shape's mean counts as CLIP x the mean
 
     /** A tree shape: depth and candidates per level. */
     record Shape(int depth, int perLevel) {
@@ -43,8 +49,9 @@ final class TreePolicy {
     private final double[][][] worstRank;  // (level, branching, rank 0..W*B-1): decayed count of worst ranks
     private final double[] overheadNanos;  // (depth 0..k): EMA of a round's time outside ONNX Runtime
     private final double[] catchUpNodes;   // (depth 0..k): EMA of nodes in the draft's catch-up forward
-    private final double[][] roundNanos;   // (depth 0..k, branching 1..W): EMA of a round's wall time, NaN until seen
-    private final int[][] roundSeen;       // (depth 0..k, branching 1..W): the round that last updated roundNanos
+    private final double[][] wallSum;      // (depth 0..k, branching 1..W): decayed sum of timed rounds' nanos
+    private final double[][] stepSum;      // (depth, branching): decayed sum of their beam steps (per prompt)
+    private final double[][] roundSum;     // (depth, branching): decayed count of those rounds
     private int round;
     private int nextProbe = PROBE_EVERY;   // the round of the next probe
     private int probeInterval = PROBE_EVERY;
@@ -60,13 +67,11 @@ final class TreePolicy {
         this.worstRank = new double[maxDepth + 1][maxBranching + 1][maxBranching * width];
         this.overheadNanos = new double[maxDepth + 1];
         this.catchUpNodes = new double[maxDepth + 1];
-        java.util.Arrays.fill(overheadNanos, Double.NaN);
-        java.util.Arrays.fill(catchUpNodes, Double.NaN);
-        this.roundNanos = new double[maxDepth + 1][maxBranching + 1];
-        this.roundSeen = new int[maxDepth + 1][maxBranching + 1];
-        for (double[] row : roundNanos) {
-            java.util.Arrays.fill(row, Double.NaN);
-        }
+        Arrays.fill(overheadNanos, Double.NaN);
+        Arrays.fill(catchUpNodes, Double.NaN);
+        this.wallSum = new double[maxDepth + 1][maxBranching + 1];
+        this.stepSum = new double[maxDepth + 1][maxBranching + 1];
+        this.roundSum = new double[maxDepth + 1][maxBranching + 1];
     }
 
     /** The shape of the next round. */
@@ -77,10 +82,10 @@ final class TreePolicy {
         }
         int bestDepth = 0;
         int bestBranching = 1;
-        double bestRate = expectedSteps(0, 1) / cost(0, 1, target, draft);
+        double bestRate = rate(0, 1, target, draft);
         for (int d = 1; d <= maxDepth; d++) {
             for (int b = 1; b <= maxBranching; b++) {
-                double rate = expectedSteps(d, b) / cost(d, b, target, draft);
+                double rate = rate(d, b, target, draft);
                 if (rate > bestRate) {
                     bestRate = rate;
                     bestDepth = d;
@@ -97,10 +102,9 @@ final class TreePolicy {
             bestBeforeProbe = null;
         }
         if (round == nextProbe) {
-            // explore, in turn: a plain step (re-measures the baseline: a round measured slow, e.g. during JIT
-            // warm-up, would otherwise never be chosen and never measured again), one level deeper than the
-            // best shape, one candidate set wider; shapes further out need no probe: their levels and ranks are
-            // observed inside larger trees, their costs bounded by larger shapes' rounds
+            // explore, in turn: a plain step (the baseline's time drifts with the row's length and the machine),
+            // one level deeper than the best shape, one candidate set wider; shapes further out need no probe:
+            // their levels and ranks are observed inside larger trees
             bestBeforeProbe = best;
             int turn = probes++ % 3;
             if (turn == 0 && bestDepth > 0) {
@@ -142,30 +146,19 @@ final class TreePolicy {
         return hit / n;
     }
 
-    /**
-     * Expected milliseconds of a round of shape (d, b): its measured wall time where it was run, else the model
-     * (forward-cost curves, catch-up size and time outside ONNX Runtime), either bounded by the measured time of
-     * every larger shape (at least as deep and as wide): a round never costs more than a larger one, and a
-     * shape whose last measurement was slow (a preempted forward) would otherwise never be chosen, so never
-     * measured again.
-     */
-    double cost(int d, int b, ForwardCosts target, ForwardCosts draft) {
-        double own = roundNanos[d][d == 0 ? 1 : b];
-        double estimate = Double.isNaN(own) ? modelCost(d, b, target, draft) : own;
-        for (int e = d; e <= maxDepth; e++) {
-            for (int c = e == 0 ? 1 : (d == 0 ? 1 : b); c <= (e == 0 ? 1 : maxBranching); c++) {
-                if (!Double.isNaN(roundNanos[e][c])) {
-                    estimate = Math.min(estimate, roundNanos[e][c]);
-                }
-            }
-        }
-        return Math.max(1, estimate);
+    /** Beam steps per nanosecond of shape (d, b): its measured rounds, the model as a prior of one round. */
+    double rate(int d, int b, ForwardCosts target, ForwardCosts draft) {
+        int c = d == 0 ? 1 : b;
+        double steps = stepSum[d][c] + PRIOR * expectedSteps(d, b);
+        double nanos = wallSum[d][c] + PRIOR * modelCost(d, b, target, draft);
+        return steps / Math.max(1, nanos);
     }
 
-    private double modelCost(int d, int b, ForwardCosts target, ForwardCosts draft) {
+    /** The model's nanoseconds of a round of shape (d, b). */
+    double modelCost(int d, int b, ForwardCosts target, ForwardCosts draft) {
         double nanos = target.nanos(prompts * (width + d * b * width));
         if (d > 0) {
-            double catchUp = Double.isNaN(catchUpNodes[d]) ? 2.0 * width : catchUpNodes[d];
+            double catchUp = Double.isNaN(catchUpNodes[d]) ? 2.0 * width : Math.min(catchUpNodes[d], 2.0 * width);
             nanos += draft.nanos(prompts * (int) Math.round(catchUp)) + (d - 1) * draft.nanos(prompts * width);
         }
         double overhead = overheadNanos[d];
@@ -174,7 +167,7 @@ final class TreePolicy {
                 overhead = overheadNanos[e];
             }
         }
-        return nanos + (Double.isNaN(overhead) ? 0 : overhead);
+        return Math.max(1, nanos + (Double.isNaN(overhead) ? 0 : overhead));
     }
 
     /**
@@ -193,26 +186,49 @@ final class TreePolicy {
     }
 
     /**
-     * Records a round of {@code shape}: its wall time, the part of it outside ONNX Runtime, and the size of its
-     * draft catch-up forward.
+     * Records a round of {@code shape}.
+     *
+     * @param round what it cost and advanced: wall time, the part outside ONNX Runtime, the draft's catch-up
+     *              forward (nodes per prompt, nanoseconds) and the beam steps per prompt
      */
-    void observeRound(Shape shape, long wallNanos, long overhead, int catchUp) {
+    void observeRound(Shape shape, RoundCost round) {
         int depth = shape.depth();
         int branching = depth == 0 ? 1 : Math.max(1, Math.min(maxBranching, shape.perLevel() / width));
-        double[] times = roundNanos[depth];
-        boolean stale = round - roundSeen[depth][branching] > STALE_AFTER;   // not run for a while: start afresh
-        times[branching] = Double.isNaN(times[branching]) || stale ? wallNanos
-                : (1 - SMOOTHING) * times[branching] + SMOOTHING * wallNanos;
-        roundSeen[depth][branching] = round;
-        overheadNanos[depth] = Double.isNaN(overheadNanos[depth]) ? overhead
-                : (1 - SMOOTHING) * overheadNanos[depth] + SMOOTHING * overhead;
+        overheadNanos[depth] = ema(overheadNanos[depth], round.overheadNanos());
         if (depth > 0) {
-            catchUpNodes[depth] = Double.isNaN(catchUpNodes[depth]) ? catchUp
-                    : (1 - SMOOTHING) * catchUpNodes[depth] + SMOOTHING * catchUp;
+            catchUpNodes[depth] = ema(catchUpNodes[depth], round.catchUpNodes());
         }
-        for (double[] row : attempts) {
-            for (int b = 0; b < row.length; b++) {
-                row[b] *= FORGET;
+        forget();
+        if (this.round <= WARM_UP_ROUNDS) {
+            return;
+        }
+        double wall = round.wallNanos();
+        double steady = 2.0 * width;   // a beam's pending token and one unfed path token: the catch-up between trees
+        if (round.catchUpNodes() > steady) {
+            wall -= round.catchUpNanos() * (1 - steady / round.catchUpNodes());
+        }
+        if (roundSum[depth][branching] >= 1) {
+            wall = Math.min(wall, CLIP * wallSum[depth][branching] / roundSum[depth][branching]);
+        }
+        wallSum[depth][branching] += wall;
+        stepSum[depth][branching] += round.steps();
+        roundSum[depth][branching] += 1;
+    }
+
+    /** What one round cost and advanced, for {@link #observeRound}. */
+    record RoundCost(long wallNanos, long overheadNanos, int catchUpNodes, long catchUpNanos, double steps) {
+    }
+
+    private static double ema(double old, double value) {
+        return Double.isNaN(old) ? value : (1 - SMOOTHING) * old + SMOOTHING * value;
+    }
+
+    private void forget() {
+        for (double[][] sums : new double[][][] {attempts, wallSum, stepSum, roundSum}) {
+            for (double[] row : sums) {
+                for (int b = 0; b < row.length; b++) {
+                    row[b] *= FORGET;
+                }
             }
         }
         for (double[][] level : worstRank) {
