@@ -1,5 +1,6 @@
 package specbeam.quality;
 
+import specbeam.decode.DecodeStats;
 import specbeam.decode.FinishReason;
 import specbeam.decode.GeneratedSequence;
 import specbeam.decode.GenerationConfig;
@@ -32,7 +33,7 @@ public final class QualityEvaluator {
     private final Map<GridPoint, Outputs> cache = new HashMap<>();
 
     /** Generated sequences per item and the decision gaps the engine reported. */
-    private record Outputs(List<List<GeneratedSequence>> sequences, List<double[]> gaps) {
+    private record Outputs(List<List<GeneratedSequence>> sequences, List<double[]> gaps, double[] levelCoverage) {
     }
 
     /**
@@ -108,7 +109,8 @@ public final class QualityEvaluator {
         return new QualityResult(n, identical, ties, Perplexity.of(logProbs),
                 refs == 0 ? Double.NaN : Bleu.corpus(hypotheses, references).score(),
                 refs == 0 ? Double.NaN : r1 / refs, refs == 0 ? Double.NaN : r2 / refs, refs == 0 ? Double.NaN : rl / refs,
-                d1 / n, d2 / n, selfBleuCount == 0 ? Double.NaN : selfBleu / selfBleuCount, generator.providerUsed());
+                d1 / n, d2 / n, selfBleuCount == 0 ? Double.NaN : selfBleu / selfBleuCount, generator.providerUsed(),
+                own.levelCoverage);
     }
 
     private Outputs outputs(GridPoint point) {
@@ -122,17 +124,31 @@ public final class QualityEvaluator {
         }
         List<List<GeneratedSequence>> sequences = new ArrayList<>();
         List<double[]> gaps = new ArrayList<>();
+        long[] reached = new long[DecodeStats.HISTOGRAM_SIZE];
+        long[] covered = new long[DecodeStats.HISTOGRAM_SIZE];
         for (int start = 0; start < items.size(); start += point.batch()) {
             List<int[]> prompts = items.subList(start, Math.min(items.size(), start + point.batch())).stream()
                     .map(TaskItem::promptIds).toList();
             GenerationResult result = generator.generate(prompts, config);
+            for (int l = 0; result.stats() != null && l < reached.length; l++) {
+                reached[l] += result.stats().levelReached[l];
+                covered[l] += result.stats().levelCovered[l];
+            }
             for (int j = 0; j < prompts.size(); j++) {
                 sequences.add(result.sequences().get(j));
                 gaps.add(result.nearTieGaps() == null || result.nearTieGaps().size() <= j
                         ? null : result.nearTieGaps().get(j));
             }
         }
-        Outputs outputs = new Outputs(sequences, gaps);
+        int levels = 0;
+        for (int l = 1; l < reached.length; l++) {
+            levels = reached[l] > 0 ? l : levels;
+        }
+        double[] coverage = new double[levels];
+        for (int l = 1; l <= levels; l++) {
+            coverage[l - 1] = reached[l] == 0 ? Double.NaN : (double) covered[l] / reached[l];
+        }
+        Outputs outputs = new Outputs(sequences, gaps, coverage);
         cache.put(point, outputs);
         return outputs;
     }

@@ -19,8 +19,12 @@ import specbeam.model.ExecutionProvider;
  * @param distinct2         mean over prompts of distinct-2
  * @param selfBleu          mean over prompts of self-BLEU among the returned sequences (NaN with one sequence)
  * @param providerUsed      the provider that actually ran
+ * @param levelCoverage     speculative beam search: per tree level (index 0 = level 1), the share of rounds
+ *                          reaching that level in which all B beams the target selected were tree nodes (empty
+ *                          for other modes)
  */
 public record QualityResult(int prompts, double identicalShare, double certifiedTieShare, double perplexity,
                             double bleu, double rouge1, double rouge2, double rougeL, double distinct1,
-                            double distinct2, double selfBleu, ExecutionProvider providerUsed) {
+                            double distinct2, double selfBleu, ExecutionProvider providerUsed,
+                            double[] levelCoverage) {
 }

@@ -268,7 +268,7 @@ public final class ReportTables {
     String acceptance() {
         MarkdownTable t = new MarkdownTable("mode", "k", "B", "adaptive", "acceptance rate", "draft tokens / round",
                 "steps / target forward", "target forwards / token", "draft forwards / target forward",
-                "target ms / forward", "draft ms / forward");
+                "target ms / forward", "draft ms / forward", "all B selections in the tree, by level");
         for (ResultRow r : rows) {
             if (r.baseline() == null) {
                 continue;
@@ -276,7 +276,7 @@ public final class ReportTables {
             t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", fixed(r.acceptanceRate(), 3),
                     fixed(r.draftProposedPerRound(), 2), fixed(r.stepsPerTargetForward(), 2),
                     fixed(r.targetForwardsPerToken(), 3), fixed(r.draftForwardsPerTargetForward(), 2),
-                    fixed(r.targetMsPerForward(), 2), fixed(r.draftMsPerForward(), 3));
+                    fixed(r.targetMsPerForward(), 2), fixed(r.draftMsPerForward(), 3), r.levelCoverage());
         }
         if (t.isEmpty()) {
             return "_No speculative point in this run._\n";
@@ -286,7 +286,11 @@ public final class ReportTables {
                 + "forward\" is what one verification forward buys: decoding steps (tokens, or beam steps) "
                 + "advanced per decode-phase target forward — 1.0 for target-only decoding. Forward costs are "
                 + "ONNX Runtime time per call: a verification forward feeds several tokens, so it costs more than "
-                + "a one-token forward; that is what speculation has to earn back.");
+                + "a one-token forward; that is what speculation has to earn back. \"All B selections in the tree, "
+                + "by level\" (speculative beam search, from the quality pass): of the rounds whose replay reached "
+                + "tree level l (the tree was that deep and every beam selected one level up had children), the "
+                + "share in which all B beams the target selected at level l were tree nodes — the replay goes on "
+                + "only then, so this is the draft's top-B agreement as the engine meets it.");
     }
 
     String model() {

@@ -69,6 +69,7 @@ public record ResultRow(
         Double distinct1,
         Double distinct2,
         Double selfBleu,
+        String levelCoverage,
         String date,
         String cpuModel,
         int cores,

@@ -91,7 +91,7 @@ public final class ResultRows {
                 q == null ? null : q.prompts(), q == null ? null : num(q.perplexity()), q == null ? null : num(q.bleu()),
                 q == null ? null : num(q.rouge1()), q == null ? null : num(q.rouge2()), q == null ? null : num(q.rougeL()),
                 q == null ? null : num(q.distinct1()), q == null ? null : num(q.distinct2()),
-                q == null ? null : num(q.selfBleu()),
+                q == null ? null : num(q.selfBleu()), q == null ? null : levelCoverage(q.levelCoverage()),
                 meta.date(), meta.cpuModel(), meta.cores(), meta.jvm(), meta.ortVersion(),
                 used == null ? "" : used.id(), meta.targetSha256(), meta.draftSha256(), meta.jmhSettings(),
                 num(m.loadAverage()), ratio == null ? null : num(ratio.low()), ratio == null ? null : num(ratio.high()),
@@ -105,6 +105,18 @@ public final class ResultRows {
     }
 
     /** NaN and infinities become empty cells. */
+    /** "0.81/0.52/0.30": per tree level, the share of rounds with all B selections in the tree; null if none. */
+    static String levelCoverage(double[] shares) {
+        if (shares == null || shares.length == 0) {
+            return null;
+        }
+        StringBuilder s = new StringBuilder();
+        for (double share : shares) {
+            s.append(s.isEmpty() ? "" : "/").append(Double.isNaN(share) ? "-" : String.format(java.util.Locale.ROOT, "%.2f", share));
+        }
+        return s.toString();
+    }
+
     static Double num(double v) {
         return Double.isFinite(v) ? v : null;
     }

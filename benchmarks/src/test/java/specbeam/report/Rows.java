@@ -30,7 +30,7 @@ final class Rows {
                 ortShare, 1.8, acceptance == null ? null : 0.11, 1024.0, 64.0, 0.0, baseline, speedup, speedup == null ? null : 0.03,
                 speedup == null ? null : 0.7, speedup == null ? null : 2.2, speedup == null ? null : 2.1,
                 baseline == null ? null : 1.0, baseline == null ? null : 0.0, 9, 3.5, 12.5, 0.4, 0.2, 0.35, 0.8, 0.9,
-                null, "2026-01-01T00:00:00Z", "AMD EPYC", 2, "OpenJDK 17", "1.29.0", "cpu", "sha256:t", "sha256:d",
+                null, mode.equals("speculative_beam") ? "0.75/0.50" : null, "2026-01-01T00:00:00Z", "AMD EPYC", 2, "OpenJDK 17", "1.29.0", "cpu", "sha256:t", "sha256:d",
                 "2 x 2 s warm-up", 0.1, speedup == null ? null : speedup / 1.03, speedup == null ? null : speedup * 1.03,
                 speedup == null ? null : 12, speedup == null ? null : 2,
                 speedup == null ? null : speedup / 1.03 > 1 ? "faster" : speedup * 1.03 < 1 ? "slower" : "not a win",

@@ -31,6 +31,14 @@ public final class DecodeStats {
     public long roundsFullAccept;
     public long roundsPartialAccept;
     public long roundsZeroAccept;
+    /**
+     * Speculative beam search, per tree level {@code l} (index l, 1-based): rounds whose replay reached level
+     * {@code l} of a tree at least {@code l} deep (every beam the target selected one level up was a tree node
+     * with children) ...
+     */
+    public final long[] levelReached = new long[HISTOGRAM_SIZE];
+    /** ... and of those, the rounds in which all B beams the target selected at level {@code l} were tree nodes. */
+    public final long[] levelCovered = new long[HISTOGRAM_SIZE];
     /** stepsHistogram[n] = decode rounds (target forwards after prefill) that advanced n steps. */
     public final long[] stepsHistogram = new long[HISTOGRAM_SIZE];
     public long targetOrtNanos;

@@ -575,8 +575,12 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                     worst = Math.max(worst, trees[beam[j]].ranks.get(node[j]));
                 }
             }
-            if (policy != null && !finished && level <= shape.depth() && prevWorst < width) {
-                policy.observeLevel(level, shape.perLevel(), worst);
+            if (!finished && level <= shape.depth() && prevWorst < width) {
+                stats.levelReached[Math.min(level, DecodeStats.HISTOGRAM_SIZE - 1)]++;
+                stats.levelCovered[Math.min(level, DecodeStats.HISTOGRAM_SIZE - 1)] += allInTree ? 1 : 0;
+                if (policy != null) {
+                    policy.observeLevel(level, shape.perLevel(), worst);
+                }
             }
             return worst;
         }
