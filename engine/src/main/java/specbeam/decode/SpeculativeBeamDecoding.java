@@ -100,7 +100,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             run.prefill();
             stats.prefillNanos = System.nanoTime() - start;
             while (run.anyActive()) {
-                TreePolicy.Shape shape = policy != null ? policy.next(targetCosts, draftCosts)
+                TreePolicy.Shape shape = policy != null ? policy.next(targetCosts, draftCosts, run.draftLag())
                         : new TreePolicy.Shape(config.k(), config.treeBranching() * width);
                 long roundStart = System.nanoTime();
                 long ortBefore = stats.targetOrtNanos + stats.draftOrtNanos;
@@ -269,6 +269,19 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                     draftLag[r] = new int[0];
                 }
             }
+        }
+
+        /** The most tokens a prompt's active beams hold that the draft has not seen (their catch-up). */
+        int draftLag() {
+            int most = 0;
+            for (int prompt = 0; prompt < prompts.size(); prompt++) {
+                int lag = 0;
+                for (int r = prompt * width; r < (prompt + 1) * width; r++) {
+                    lag += active[r] ? draftLag[r].length + 1 : 0;
+                }
+                most = Math.max(most, lag);
+            }
+            return most;
         }
 
         int activePrompts() {

@@ -23,15 +23,16 @@ import java.util.Arrays;
  * first {@link #WARM_UP_ROUNDS} (JIT compilation) are not timed, and a round's draft catch-up counts at its
  * steady-state size: after plain steps the draft first catches up on every beam's tokens since, which a
  * shape pays once when chosen, not every round. The first round uses the full tree; afterwards a probe round
- * tries, in turn, a plain step, one level deeper and one candidate set wider than the best shape, every
- * {@link #PROBE_EVERY}th round, the interval doubling (up to {@link #MAX_PROBE_EVERY}) while probes leave the
- * best shape as it was. The tree never changes the output, only how fast it comes.
+ * tries every other shape in turn (a plain step first), every {@link #PROBE_EVERY}th round, the interval
+ * doubling (up to {@link #MAX_PROBE_EVERY}) while probes leave the best shape as it was. The tree never changes the output, only how fast it comes.
  */
 final class TreePolicy {
     static final int PROBE_EVERY = 16;
     static final int MAX_PROBE_EVERY = 256;
     static final int WARM_UP_ROUNDS = 32;
     private static final double FORGET = 0.995;
+    private static final double TIME_FORGET = 0.998;  // per round, of the timed rounds' sums
+    private static final double RATE_PRIOR = 0.25;    // rounds' worth of the model in a shape's rate
     private static final double PRIOR = 1.0;          // pseudo-observations of the priors (coverage and rate)
     private static final double PRIOR_HIT = 0.5;      // prior chance that a level's selections are covered
     private static final double SMOOTHING = 0.2;
@@ -55,7 +56,7 @@ final class TreePolicy {
     private int round;
     private int nextProbe = PROBE_EVERY;   // the round of the next probe
     private int probeInterval = PROBE_EVERY;
-    private int probes;                    // probes so far: which neighbour the next one tries
+    private int probes;                    // probes so far: which shape the next one tries
     private Shape bestBeforeProbe;         // the best shape in the round just probed; null in other rounds
 
     TreePolicy(int width, int prompts, int maxDepth, int maxBranching) {
@@ -74,8 +75,20 @@ final class TreePolicy {
         this.roundSum = new double[maxDepth + 1][maxBranching + 1];
     }
 
-    /** The shape of the next round. */
+    /** The shape of the next round, a probe allowed. */
     Shape next(ForwardCosts target, ForwardCosts draft) {
+        return next(target, draft, 0);
+    }
+
+    /**
+     * The shape of the next round.
+     *
+     * @param draftLag tokens per prompt the draft has not seen (it catches up on them before a tree): a probe due
+     *                 while the lag is over two per beam waits for a round with a short one (the next generation
+     *                 call's start at the latest), so that it does not pay for the draft's catch-up after a
+     *                 stretch of plain steps
+     */
+    Shape next(ForwardCosts target, ForwardCosts draft, int draftLag) {
         round++;
         if (round == 1) {
             return new Shape(maxDepth, maxBranching * width);   // one full tree: every level and rank observed once
@@ -101,19 +114,21 @@ final class TreePolicy {
             nextProbe = round - 1 + probeInterval;
             bestBeforeProbe = null;
         }
-        if (round == nextProbe) {
-            // explore, in turn: a plain step (the baseline's time drifts with the row's length and the machine),
-            // one level deeper than the best shape, one candidate set wider; shapes further out need no probe:
-            // their levels and ranks are observed inside larger trees
+        if (round >= nextProbe && bestBeforeProbe == null && draftLag <= 2 * width) {
+            // explore: every shape in turn but the best (a plain step re-measures the baseline, whose time
+            // drifts with the row's length and the machine); a shape better than its neighbours' measurements
+            // suggest is found without climbing to it one step at a time
             bestBeforeProbe = best;
-            int turn = probes++ % 3;
-            if (turn == 0 && bestDepth > 0) {
-                bestDepth = 0;
-                bestBranching = 1;
-            } else if ((turn != 2 || bestBranching == maxBranching || bestDepth == 0) && bestDepth < maxDepth) {
-                bestDepth++;
-            } else if (bestBranching < maxBranching && bestDepth > 0) {
-                bestBranching++;
+            int shapes = 1 + maxDepth * maxBranching;
+            for (int tries = 0; tries < shapes; tries++) {
+                int i = probes++ % shapes;
+                int d = i == 0 ? 0 : 1 + (i - 1) / maxBranching;
+                int b = i == 0 ? 1 : 1 + (i - 1) % maxBranching;
+                if (d != bestDepth || (d > 0 && b != bestBranching)) {
+                    bestDepth = d;
+                    bestBranching = b;
+                    break;
+                }
             }
         }
         return new Shape(bestDepth, bestBranching * width);
@@ -149,8 +164,8 @@ final class TreePolicy {
     /** Beam steps per nanosecond of shape (d, b): its measured rounds, the model as a prior of one round. */
     double rate(int d, int b, ForwardCosts target, ForwardCosts draft) {
         int c = d == 0 ? 1 : b;
-        double steps = stepSum[d][c] + PRIOR * expectedSteps(d, b);
-        double nanos = wallSum[d][c] + PRIOR * modelCost(d, b, target, draft);
+        double steps = stepSum[d][c] + RATE_PRIOR * expectedSteps(d, b);
+        double nanos = wallSum[d][c] + RATE_PRIOR * modelCost(d, b, target, draft);
         return steps / Math.max(1, nanos);
     }
 
@@ -225,9 +240,10 @@ final class TreePolicy {
 
     private void forget() {
         for (double[][] sums : new double[][][] {attempts, wallSum, stepSum, roundSum}) {
+            double factor = sums == attempts ? FORGET : TIME_FORGET;
             for (double[] row : sums) {
                 for (int b = 0; b < row.length; b++) {
-                    row[b] *= FORGET;
+                    row[b] *= factor;
                 }
             }
         }
