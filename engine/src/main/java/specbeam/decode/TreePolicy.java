@@ -114,7 +114,7 @@ final class TreePolicy {
             nextProbe = round - 1 + probeInterval;
             bestBeforeProbe = null;
         }
-        if (round >= nextProbe && bestBeforeProbe == null && draftLag <= 2 * width) {
+        if (round >= nextProbe && draftLag <= 2 * width) {
             // explore: every shape in turn but the best (a plain step re-measures the baseline, whose time
             // drifts with the row's length and the machine); a shape better than its neighbours' measurements
             // suggest is found without climbing to it one step at a time
