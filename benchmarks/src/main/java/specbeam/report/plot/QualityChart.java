@@ -44,7 +44,15 @@ final class QualityChart {
         LogAxis latency = log("ms per generation (log scale)", "#,##0", 2, 1);
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(latency);
         plot.setGap(14);
-        plot.add(panel(measured, ResultRow::perplexity, log("perplexity (log, lower is better)", "0.0", 10, 0.1), true), 1);
+        // ticks every 10^0.1 (1.0, 1.3, 1.6, 2.0, ...) leave none inside a narrow span (a beam-only grid's
+        // perplexities 1.33..1.53): there, every 10^0.02 (~5%) with two decimals
+        double[] perplexities = measured.stream().map(ResultRow::perplexity).filter(v -> v > 0)
+                .mapToDouble(Double::doubleValue).toArray();
+        double span = perplexities.length == 0 ? 1 : Math.log10(java.util.Arrays.stream(perplexities).max().getAsDouble()
+                / java.util.Arrays.stream(perplexities).min().getAsDouble());
+        LogAxis perplexity = span > 0.3 ? log("perplexity (log, lower is better)", "0.0", 10, 0.1)
+                : log("perplexity (log, lower is better)", "0.00", 10, 0.02);
+        plot.add(panel(measured, ResultRow::perplexity, perplexity, true), 1);
         NumberAxis bleu = new NumberAxis("BLEU (higher is better)");
         bleu.setAutoRangeIncludesZero(true);
         plot.add(panel(measured, ResultRow::bleu, bleu, false), 1);
