@@ -191,6 +191,8 @@ public final class Suite {
         }
         List<ResultRow> rows = CsvFiles.readResults(options.csv());
         Suite s = new Suite(options, new Grid.Plan(List.of(), List.of()), null, null, null, out, "", null);
+        s.hfNote = options.hfBaseline() == null ? null
+                : HfBaseline.provenance(options.hfBaseline(), false, "report regenerated with --report-only");
         s.writeOutputs(rows, s.readHfBaseline(), new RunSummary("", "", 0, List.of(), List.of()), false);
     }
 
