@@ -11,6 +11,8 @@ files. The target is only read.
     python models/distill_topb.py train --minutes 20          # one more chunk of training
     python models/distill_topb.py report                      # baseline vs trained draft, save it
     python models/distill_topb.py eval --draft models/pair/hf/draft   # held-out metrics of any draft
+    python models/distill_topb.py online --device cuda --minutes 6.5 --steps 100000 --batch-tokens 65536
+                                                              # GPU: the teacher in the loop, no cache
 
 Each subcommand resumes where the last one stopped: cache shards already written are skipped,
 training continues from `<work-dir>/train/checkpoint.pt`, and the schedule is in steps, so a run
@@ -35,6 +37,14 @@ Objective, per position (p = target, q = draft, T = the target's top-k set, tail
                                                           keeps every top candidate, not only the mode)
   + tv_weight * TV(p, q) over the same outcomes          (1 - TV is the speculative acceptance rate;
                                                           LK losses optimise it directly)
+
+`online` is the same recipe for a GPU, where the target is cheap enough to run beside every draft
+step: no cache, the loss is over the whole vocabulary (KL + tv_weight * TV), text windows are drawn
+anew each step, and the on-policy sets (the target's beam outputs, the draft's samples) are
+generated on the device at start. The schedule follows the wall clock (`--minutes`; `--steps` caps
+it), a checkpoint and the Hugging Face draft are written every `--save-seconds`, and a rerun with
+the same work dir resumes. It writes `<work-dir>/report.json` (baseline and distilled metrics on the
+full held-out windows and the target's held-out beam outputs, float32) and `<work-dir>/draft/`.
 
 Metrics (teacher-forced on the held-out windows, and on heldout_beam after the prompt; float32):
   greedy_agreement   share of positions where argmax draft == argmax target
@@ -446,6 +456,178 @@ def write_report(args, log) -> None:
     log(f"[report] wrote {out} and {args.work_dir / 'report.json'}")
 
 
+# ----------------------------------------------------------------------------- online (teacher in the loop)
+
+
+def full_divergences(draft_logits: torch.Tensor, target_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-position KL(p || q) and TV(p, q) over the whole vocabulary: two [...] tensors."""
+    logp = F.log_softmax(target_logits.float(), -1)
+    logq = F.log_softmax(draft_logits.float(), -1)
+    p = logp.exp()
+    return (p * (logp - logq)).sum(-1), 0.5 * (p - logq.exp()).abs().sum(-1)
+
+
+@torch.no_grad()
+def online_metrics(target, draft, rows: torch.Tensor, loss_from: int, chunk: int) -> dict:
+    """Teacher-forced metrics of `draft` on rows [n, L + 1] from position `loss_from` on, float32."""
+    draft.eval()
+    positions = greedy = covered = 0
+    kl_sum = tv_sum = 0.0
+    for i in range(0, len(rows), chunk):
+        ids = rows[i: i + chunk, :-1]
+        lt, ld = logits_of(target, ids)[:, loss_from:], logits_of(draft, ids)[:, loss_from:]
+        g, c = agreement_counts(ld, lt.topk(COVERAGE_B, dim=-1).indices)
+        kl, tv = full_divergences(ld, lt)
+        positions += kl.numel()
+        greedy, covered = greedy + g, covered + c
+        kl_sum, tv_sum = kl_sum + kl.sum().item(), tv_sum + tv.sum().item()
+    return {"positions": positions, "greedy_agreement": greedy / positions,
+            f"top{COVERAGE_B}_in_top{2 * COVERAGE_B}": covered / (COVERAGE_B * positions),
+            "kl_full": kl_sum / positions, "tv_full": tv_sum / positions}
+
+
+def policy_sets(target, draft, train: torch.Tensor, args, log) -> dict[str, tuple[torch.Tensor, int]]:
+    """The on-policy training sets, generated on the device: {name: (rows [n, L], loss_from)}."""
+    prompts = random_windows(train.cpu(), args.policy_prompts, args.prompt_len, args.seed + 1)
+    per = max(1, args.policy_prompts // len(args.beams))
+    t0 = time.monotonic()
+    beam = [beam_sequences(target, chunk, b, args.new_tokens)
+            for i, b in enumerate(args.beams)
+            for chunk in prompts[i * per: (i + 1) * per].split(max(1, args.gen_batch // b))]
+    sample = [draft_samples(draft, chunk, args.new_tokens, args.seed + j)
+              for j, chunk in enumerate(prompts.split(args.gen_batch))]
+    sets = {"beam": torch.cat(beam), "sample": torch.cat(sample)}
+    log(f"[online] on-policy sets in {time.monotonic() - t0:.0f} s: "
+        + ", ".join(f"{k} {tuple(v.shape)}" for k, v in sets.items()))
+    return {k: (v.to(train.device), args.prompt_len - 1) for k, v in sets.items()}
+
+
+def online(args, log) -> dict:
+    """Distil the draft with the target in the loop (GPU); resumable; writes report.json and draft/."""
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise CliError("--device cuda: no CUDA device is visible to torch; use --device cpu (slow) or a GPU machine")
+    device = torch.device(args.device)
+    work = Path(args.work_dir)
+    ckpt_path = work / "checkpoint.pt"
+    target = load_lm(args.target, device).eval()
+    target.requires_grad_(False)
+    draft = load_lm(args.draft, device)
+    train_stream = load_stream(args.data_dir, "train").to(device)
+    heldout = heldout_windows(load_stream(args.data_dir, "heldout"), args.seq_len)
+    if args.heldout_windows:
+        heldout = heldout[:: max(1, len(heldout) // args.heldout_windows)][: args.heldout_windows]
+    heldout = heldout.to(device)
+    starts = random_windows(load_stream(args.data_dir, "heldout"), args.eval_beam_prompts, args.prompt_len,
+                            args.seed + 2)
+    heldout_beam = torch.cat([beam_sequences(target, c, COVERAGE_B, args.new_tokens)
+                              for c in starts.split(max(1, args.gen_batch // COVERAGE_B))]).to(device)
+    eval_sets = {"teacher_forced_heldout": (heldout, 0),
+                 "target_beam_outputs_heldout_prompts": (heldout_beam, args.prompt_len - 1)}
+    chunk = max(1, args.batch_tokens // args.seq_len)
+
+    def metrics() -> dict:
+        out = {name: online_metrics(target, draft, rows, start, chunk) for name, (rows, start) in eval_sets.items()}
+        draft.train()
+        return out
+
+    decay = [p for p in draft.parameters() if p.dim() >= 2]
+    no_decay = [p for p in draft.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95),
+                            fused=device.type == "cuda")
+    if ckpt_path.is_file():
+        saved = torch.load(ckpt_path, map_location=device)
+        draft.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        state = saved["state"]
+        log(f"[online] resumed at step {state['step']} ({state['tokens']:,} tokens, {state['seconds']:.0f} s)")
+    else:
+        state = {"step": 0, "tokens": 0, "seconds": 0.0, "curve": [], "by_set": {}, "baseline": metrics()}
+        log(f"[online] baseline {json.dumps(state['baseline'])}")
+    sets = {"text": (None, 0), **policy_sets(target, draft, train_stream, args, log)}
+    weights = {"text": args.w_text, "beam": args.w_beam, "sample": args.w_sample}
+    names = [n for n in sets if weights[n] > 0]
+    probs = torch.tensor([weights[n] for n in names])
+    monitor = heldout[:: max(1, len(heldout) // args.monitor_shards)][: args.monitor_shards] if args.monitor_shards else None
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    offsets = torch.arange(args.seq_len + 1, device=device)
+    budget_s = args.minutes * 60
+
+    def save() -> None:
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save({"model": draft.state_dict(), "optimizer": opt.state_dict(), "state": state}, tmp)
+        tmp.replace(ckpt_path)
+        draft.save_pretrained(str(work / "draft"))
+
+    def batch(step: int) -> tuple[str, torch.Tensor, int]:
+        gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
+        name = names[torch.multinomial(probs, 1, generator=gen).item()]
+        if name == "text":
+            count = max(1, args.batch_tokens // args.seq_len)
+            starts = torch.randint(0, len(train_stream) - args.seq_len - 1, (count,), generator=gen).to(device)
+            return name, train_stream[starts[:, None] + offsets], 0
+        rows, loss_from = sets[name]
+        count = max(1, args.batch_tokens // (rows.shape[1] - 1))
+        return name, rows[torch.randint(0, len(rows), (count,), generator=gen).to(device)], loss_from
+
+    log(f"[online] {args.minutes} min or {args.steps} steps, ~{args.batch_tokens} tokens/step, "
+        f"weights {dict(zip(names, probs.tolist()))}, lr {args.lr} (warm-up {args.warmup} steps), tv {args.tv_weight}")
+    draft.train()
+    last_save = last_log = time.monotonic()
+    loss_sum, loss_n = torch.zeros((), device=device), 0
+    while state["step"] < args.steps and state["seconds"] < budget_s:
+        t0 = time.monotonic()
+        step = state["step"]
+        progress = max(state["seconds"] / budget_s, step / args.steps)
+        lr = (args.lr * (step + 1) / args.warmup if step < args.warmup
+              else args.lr * (args.lr_floor + (1 - args.lr_floor) * 0.5 * (1 + math.cos(math.pi * progress))))
+        for group in opt.param_groups:
+            group["lr"] = lr
+        name, rows, loss_from = batch(step)
+        ids = rows[:, :-1]
+        with autocast:
+            with torch.no_grad():
+                teacher = target(input_ids=ids, use_cache=False).logits[:, loss_from:]
+            student = draft(input_ids=ids, use_cache=False).logits[:, loss_from:]
+            kl, tv = full_divergences(student, teacher)
+            loss = (kl + args.tv_weight * tv).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(draft.parameters(), 1.0)
+        opt.step()
+        loss_sum += loss.detach()
+        loss_n += 1
+        state["step"] += 1
+        state["tokens"] += kl.numel()
+        state["by_set"][name] = state["by_set"].get(name, 0) + kl.numel()
+        if device.type == "cuda" and state["step"] % 50 == 0:
+            torch.cuda.synchronize()  # the clock below counts work done, not work queued
+        state["seconds"] += time.monotonic() - t0
+        if time.monotonic() - last_log > args.log_seconds or state["step"] >= args.steps:
+            point = {"step": state["step"], "tokens": state["tokens"], "seconds": round(state["seconds"], 1),
+                     "lr": lr, "loss": round((loss_sum / loss_n).item(), 4)}
+            if monitor is not None:
+                point["monitor"] = {k: round(v, 4) for k, v in
+                                    online_metrics(target, draft, monitor, 0, chunk).items() if k != "positions"}
+                draft.train()
+            state["curve"].append(point)
+            log(f"[online] {json.dumps(point)} ({state['tokens'] / max(state['seconds'], 1e-9):,.0f} tok/s)")
+            loss_sum, loss_n, last_log = torch.zeros((), device=device), 0, time.monotonic()
+        if time.monotonic() - last_save > args.save_seconds:
+            save()
+            last_save = time.monotonic()
+    save()
+    report = {"baseline": state["baseline"], "distilled": metrics(),
+              "training": {k: state[k] for k in ("step", "tokens", "seconds", "by_set", "curve")},
+              "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+              "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
+              "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    (work / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    log(f"[online] distilled {json.dumps(report['distilled'])}")
+    log(f"[online] wrote {work / 'draft'} and {work / 'report.json'}")
+    return report
+
+
 # ----------------------------------------------------------------------------- CLI
 
 
@@ -493,6 +675,13 @@ def add_train_args(p) -> None:
     p.add_argument("--monitor-shards", type=int, default=8, help="held-out shards in the monitor (0: none)")
 
 
+def add_online_args(p) -> None:
+    p.add_argument("--gen-batch", type=int, default=64, help="rows per generate call (on-policy sets)")
+    p.add_argument("--lr-floor", type=float, default=0.05, help="the cosine ends at this share of --lr")
+    p.add_argument("--log-seconds", type=float, default=20, help="log (and monitor) every N seconds")
+    p.add_argument("--save-seconds", type=float, default=60, help="checkpoint every N seconds")
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -502,7 +691,9 @@ def parse_args(argv):
             ("eval", "held-out metrics of --draft (and --compare)", (add_cache_args,)),
             ("report", "baseline vs trained draft on the held-out cache; save the draft",
              (add_cache_args, add_train_args)),
-            ("run", "cache, train, report", (add_cache_args, add_train_args))):
+            ("run", "cache, train, report", (add_cache_args, add_train_args)),
+            ("online", "GPU: distil with the target in the loop (no cache), resumable",
+             (add_cache_args, add_train_args, add_online_args))):
         p = sub.add_parser(name, help=helptext)
         add_common(p)
         for part in parts:
@@ -541,6 +732,8 @@ def main(argv=None) -> None:
         train(args, log)
     elif args.command == "report":
         write_report(args, log)
+    elif args.command == "online":
+        online(args, log)
     else:  # run
         build_cache(args, log)
         train(args, log)

@@ -122,3 +122,38 @@ def test_missing_streams_is_a_one_line_error(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "corpus.py" in err and err.count("\n") == 1
+
+
+def online_args(root, work, *extra):
+    return ["online", "--work-dir", str(root / work), "--data-dir", str(root / "data"),
+            "--target", str(root / "target"), "--draft", str(root / "draft"), "--seq-len", "64",
+            "--policy-prompts", "6", "--prompt-len", "8", "--new-tokens", "8", "--eval-beam-prompts", "4",
+            "--batch-tokens", "256", "--lr", "1e-2", "--warmup", "2", "--log-seconds", "0",
+            "--monitor-shards", "1", "--gen-batch", "8", *extra]
+
+
+def test_online_distils_with_the_teacher_in_the_loop_and_resumes(tiny_pair):
+    distill_topb.main(online_args(tiny_pair, "online", "--steps", "12", "--minutes", "10"))
+    work = tiny_pair / "online"
+    report = json.loads((work / "report.json").read_text())
+    before, after = (report[k]["teacher_forced_heldout"] for k in ("baseline", "distilled"))
+    assert before["positions"] == after["positions"] == 8 * 64
+    assert after["kl_full"] < before["kl_full"]
+    on_beams = report["baseline"]["target_beam_outputs_heldout_prompts"]
+    assert on_beams["positions"] == 4 * 4 * 8  # 4 prompts x 4 beams x 8 new tokens, prompts excluded
+    assert report["training"]["step"] == 12 and len(report["training"]["curve"]) == 12
+    assert set(report["training"]["by_set"]) <= {"text", "beam", "sample"}
+    assert (work / "draft" / "model.safetensors").is_file()
+    # a rerun with a longer schedule resumes from the checkpoint instead of starting again
+    distill_topb.main(online_args(tiny_pair, "online", "--steps", "15", "--minutes", "10"))
+    resumed = json.loads((work / "report.json").read_text())
+    assert resumed["training"]["step"] == 15 and resumed["baseline"] == report["baseline"]
+
+
+def test_online_on_cuda_without_a_gpu_is_a_one_line_error(tiny_pair, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible: the error path cannot be reached")
+    code = distill_topb.run_cli(distill_topb.main, online_args(tiny_pair, "nogpu", "--device", "cuda"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "--device cuda" in err and err.count("\n") == 1
