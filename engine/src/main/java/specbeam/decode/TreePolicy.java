@@ -6,8 +6,8 @@ import java.util.Arrays;
  * The hardware-aware tree of speculative beam search (in the spirit of Sequoia and EAGLE-2): each round it
  * picks the draft tree — depth {@code d} (0 = one plain beam step, no draft) and candidates per level
  * {@code w} (a multiple of the beam width up to {@code treeBranching * B}) — with the most beam steps per
- * millisecond. The rate of a shape is what its own rounds measured (decayed sums of steps and wall time, so
- * recent rounds count most), with a model as the prior that rounds outweigh:
+ * millisecond. The rate of a shape is what its own rounds measured (sums of steps and wall time that decay with
+ * the shape's own rounds, so its last ten or so count most), with a model as the prior that rounds outweigh:
  *
  * <pre>
  *   E[steps](d, w) = 1 + sum_{l=1..d} prod_{i<l} P(rank_i &lt; B) * P(rank_l &lt; w)
@@ -20,18 +20,22 @@ import java.util.Arrays;
  * a level have children — and {@code T} are the models' measured forward-time curves ({@link ForwardCosts}).
  * The rank statistics are counted per level and tree width from the rounds actually replayed, with a little
  * forgetting so they follow the text; they let a shape never run be judged from larger trees. Rounds in the
- * first {@link #WARM_UP_ROUNDS} (JIT compilation) are not timed, and a round's draft catch-up counts at its
- * steady-state size: after plain steps the draft first catches up on every beam's tokens since, which a
- * shape pays once when chosen, not every round. The first round uses the full tree; afterwards a probe round
- * tries every other shape in turn (a plain step first), every {@link #PROBE_EVERY}th round, the interval
- * doubling (up to {@link #MAX_PROBE_EVERY}) while probes leave the best shape as it was. The tree never changes the output, only how fast it comes.
+ * first {@link #WARM_UP_ROUNDS} (JIT compilation) are neither timed nor used for the model's overheads, and a
+ * round's draft catch-up counts at its steady-state size: after plain steps the draft first catches up on every
+ * beam's tokens since, which a shape pays once when chosen, not every round. The first round uses the full
+ * tree; the first timed round is a plain step; afterwards a probe tries another shape every
+ * {@link #PROBE_EVERY}th round — every other probe a plain step, in between every tree shape in turn — the
+ * interval doubling (up to {@link #MAX_PROBE_EVERY}) while probes leave the best shape as it was. Without the
+ * plain re-measurements a run that settled on trees priced a plain step from forwards timed during JIT warm-up
+ * (6.9 ms against 1.5) and kept trees that lost 20-40%. The tree never changes the output, only how fast it comes.
  */
 final class TreePolicy {
     static final int PROBE_EVERY = 16;
     static final int MAX_PROBE_EVERY = 256;
-    static final int WARM_UP_ROUNDS = 32;
+    static final int PROBE_ROUNDS = 1;  // rounds per probe (3 measured no better in same-JVM A/Bs, and costs more)
+    static final int WARM_UP_ROUNDS = 128;
     private static final double FORGET = 0.995;
-    private static final double TIME_FORGET = 0.998;  // per round, of the timed rounds' sums
+    private static final double OWN_FORGET = 0.9;     // per round of the same shape, of that shape's timed sums
     private static final double RATE_PRIOR = 0.25;    // rounds' worth of the model in a shape's rate
     private static final double PRIOR = 1.0;          // pseudo-observations of the priors (coverage and rate)
     private static final double PRIOR_HIT = 0.5;      // prior chance that a level's selections are covered
@@ -56,7 +60,10 @@ final class TreePolicy {
     private int round;
     private int nextProbe = PROBE_EVERY;   // the round of the next probe
     private int probeInterval = PROBE_EVERY;
-    private int probes;                    // probes so far: which shape the next one tries
+    private int probes;                    // probes so far: even ones are plain steps
+    private int treeProbes;                // tree probes so far: which shape the next one tries
+    private Shape probeShape;              // the shape of the probe under way
+    private int probeLeft;                 // its rounds still to run
     private Shape bestBeforeProbe;         // the best shape in the round just probed; null in other rounds
 
     TreePolicy(int width, int prompts, int maxDepth, int maxBranching) {
@@ -93,6 +100,10 @@ final class TreePolicy {
         if (round == 1) {
             return new Shape(maxDepth, maxBranching * width);   // one full tree: every level and rank observed once
         }
+        if (probeLeft > 0) {   // a probe lasts PROBE_ROUNDS rounds, so that one slow round does not decide
+            probeLeft--;
+            return probeShape;
+        }
         int bestDepth = 0;
         int bestBranching = 1;
         double bestRate = rate(0, 1, target, draft);
@@ -114,24 +125,36 @@ final class TreePolicy {
             nextProbe = round - 1 + probeInterval;
             bestBeforeProbe = null;
         }
-        if (round >= nextProbe && draftLag <= 2 * width) {
-            // explore: every shape in turn but the best (a plain step re-measures the baseline, whose time
-            // drifts with the row's length and the machine); a shape better than its neighbours' measurements
-            // suggest is found without climbing to it one step at a time
+        // The first timed rounds measure a plain step: the model's price of one comes from forwards and rounds
+        // timed during JIT warm-up, which a run on trees never refreshes (3x too dear, seen here).
+        boolean plainDue = round == WARM_UP_ROUNDS + 1 || (round >= nextProbe && probes % 2 == 0);
+        if (round == WARM_UP_ROUNDS + 1 || round >= nextProbe && (plainDue || draftLag <= 2 * width)) {
+            // explore: every other probe a plain step (it re-measures the baseline, whose time drifts with the
+            // row's length and the machine), in between every tree shape in turn but the best; a shape better
+            // than its neighbours' measurements suggest is found without climbing to it one step at a time
             bestBeforeProbe = best;
-            int shapes = 1 + maxDepth * maxBranching;
-            for (int tries = 0; tries < shapes; tries++) {
-                int i = probes++ % shapes;
-                int d = i == 0 ? 0 : 1 + (i - 1) / maxBranching;
-                int b = i == 0 ? 1 : 1 + (i - 1) % maxBranching;
-                if (d != bestDepth || (d > 0 && b != bestBranching)) {
-                    bestDepth = d;
-                    bestBranching = b;
-                    break;
-                }
+            Shape probe = plainDue ? new Shape(0, width) : nextTreeProbe(best);
+            probes++;
+            if (probe != null && !probe.equals(best)) {
+                probeShape = probe;
+                probeLeft = PROBE_ROUNDS - 1;
+                return probe;
             }
         }
-        return new Shape(bestDepth, bestBranching * width);
+        return best;
+    }
+
+    /** The tree shape after the last one probed, in turn, skipping {@code best}. */
+    private Shape nextTreeProbe(Shape best) {
+        int shapes = maxDepth * maxBranching;
+        for (int tries = 0; tries < shapes; tries++) {
+            int i = treeProbes++ % shapes;
+            Shape shape = new Shape(1 + i / maxBranching, (1 + i % maxBranching) * width);
+            if (!shape.equals(best)) {
+                return shape;
+            }
+        }
+        return null;
     }
 
     /** Expected beam steps of a round with a tree of depth {@code d} and {@code b * B} candidates per level. */
@@ -209,13 +232,13 @@ final class TreePolicy {
     void observeRound(Shape shape, RoundCost round) {
         int depth = shape.depth();
         int branching = depth == 0 ? 1 : Math.max(1, Math.min(maxBranching, shape.perLevel() / width));
+        forget();
+        if (this.round <= WARM_UP_ROUNDS) {   // JIT compilation: neither timed nor a model parameter
+            return;
+        }
         overheadNanos[depth] = ema(overheadNanos[depth], round.overheadNanos());
         if (depth > 0) {
             catchUpNodes[depth] = ema(catchUpNodes[depth], round.catchUpNodes());
-        }
-        forget();
-        if (this.round <= WARM_UP_ROUNDS) {
-            return;
         }
         double wall = round.wallNanos();
         double steady = 2.0 * width;   // a beam's pending token and one unfed path token: the catch-up between trees
@@ -225,9 +248,11 @@ final class TreePolicy {
         if (roundSum[depth][branching] >= 1) {
             wall = Math.min(wall, CLIP * wallSum[depth][branching] / roundSum[depth][branching]);
         }
-        wallSum[depth][branching] += wall;
-        stepSum[depth][branching] += round.steps();
-        roundSum[depth][branching] += 1;
+        // a shape's sums age with its own rounds only: one not chosen keeps what its last rounds measured (probes
+        // refresh it) instead of fading back to the model's prior, which mis-prices a plain step by a third here
+        wallSum[depth][branching] = OWN_FORGET * wallSum[depth][branching] + wall;
+        stepSum[depth][branching] = OWN_FORGET * stepSum[depth][branching] + round.steps();
+        roundSum[depth][branching] = OWN_FORGET * roundSum[depth][branching] + 1;
     }
 
     /** What one round cost and advanced, for {@link #observeRound}. */
@@ -239,12 +264,9 @@ final class TreePolicy {
     }
 
     private void forget() {
-        for (double[][] sums : new double[][][] {attempts, wallSum, stepSum, roundSum}) {
-            double factor = sums == attempts ? FORGET : TIME_FORGET;
-            for (double[] row : sums) {
-                for (int b = 0; b < row.length; b++) {
-                    row[b] *= factor;
-                }
+        for (double[] row : attempts) {
+            for (int b = 0; b < row.length; b++) {
+                row[b] *= FORGET;
             }
         }
         for (double[][] level : worstRank) {
