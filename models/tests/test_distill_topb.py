@@ -157,3 +157,20 @@ def test_online_on_cuda_without_a_gpu_is_a_one_line_error(tiny_pair, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "--device cuda" in err and err.count("\n") == 1
+
+
+def test_pair_metrics_of_the_target_against_itself_agree_everywhere(tiny_pair, tmp_path):
+    import pair_metrics
+
+    out = tmp_path / "m.json"
+    args = ["--target", str(tiny_pair / "target"), "--data-dir", str(tiny_pair / "data"), "--seq-len", "64",
+            "--gen-prompts", "2", "--gen-tokens", "10", "--threads", "1", "--out", str(out)]
+    pair_metrics.main([*args, "--draft", str(tiny_pair / "target")])
+    same = json.loads(out.read_text())
+    assert same["heldout"]["positions"] == 8 * 64
+    assert same["heldout"]["greedy_agreement"] == 1.0 and same["heldout"]["top4_in_top8"] == 1.0
+    assert abs(same["heldout"]["kl_target_draft"]) < 1e-4
+    assert same["free_generation"]["tokens_per_target_call_k4"] == 5.0  # 10 tokens: two rounds of k = 4 accepted + 1
+    pair_metrics.main([*args, "--draft", str(tiny_pair / "draft")])
+    other = json.loads(out.read_text())
+    assert other["heldout"]["greedy_agreement"] < 1.0 and other["heldout"]["kl_target_draft"] > 0.01
