@@ -71,7 +71,7 @@ public final class SpeculativeDecoding implements DecodingStrategy {
             stats.prefillNanos = System.nanoTime() - start;
             while (true) {
                 int kk = adaptive != null ? adaptive.next() : k;
-                long ortBefore = stats.targetOrtNanos + stats.draftOrtNanos;
+                long roundStart = System.nanoTime();
                 long tokensBefore = tokensSoFar(rows);
                 // 1. draft
                 int[][] feed = new int[n][];
@@ -217,7 +217,7 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                     pendingToken[i] = row.generated[row.length - 1];
                 }
                 if (adaptive != null) {
-                    adaptive.observe(stats.targetOrtNanos + stats.draftOrtNanos - ortBefore, tokensSoFar(rows) - tokensBefore);
+                    adaptive.observe(System.nanoTime() - roundStart, tokensSoFar(rows) - tokensBefore);
                 }
             }
         }
