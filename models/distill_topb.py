@@ -302,6 +302,14 @@ def evaluate_checkpoint(work_dir: Path, path: Path, name: str, log, device: str 
 # ----------------------------------------------------------------------------- training
 
 
+def adamw(model, lr: float, weight_decay: float, fused: bool = False) -> torch.optim.AdamW:
+    """AdamW (0.9, 0.95) with weight decay on the matrices only, as the draft was first trained."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.95), fused=fused)
+
+
 def lr_at(step: int, steps: int, peak: float, warmup: int, floor_ratio: float = 0.1) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -355,10 +363,7 @@ def train(args, log) -> dict:
     draft = load_lm(args.draft, args.device)
     weights = {"text": args.w_text, "beam": args.w_beam, "sample": args.w_sample}
     mixture = Mixture(cache, weights, args.batch_tokens, args.seed)
-    decay = [p for p in draft.parameters() if p.dim() >= 2]
-    no_decay = [p for p in draft.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
+    opt = adamw(draft, args.lr, args.weight_decay)
     state = {"step": 0, "tokens": 0, "seconds": 0.0, "curve": [], "by_set": {n: 0 for n in mixture.names},
              "cached_tokens": mixture.tokens()}
     if ckpt_path.is_file():
@@ -530,11 +535,7 @@ def online(args, log) -> dict:
         draft.train()
         return out
 
-    decay = [p for p in draft.parameters() if p.dim() >= 2]
-    no_decay = [p for p in draft.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95),
-                            fused=device.type == "cuda")
+    opt = adamw(draft, args.lr, args.weight_decay, fused=device.type == "cuda")
     if ckpt_path.is_file():
         saved = torch.load(ckpt_path, map_location=device)
         draft.load_state_dict(saved["model"])

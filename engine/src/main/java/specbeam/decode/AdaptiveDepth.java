@@ -17,7 +17,7 @@ final class AdaptiveDepth {
     static final int PROBE_EVERY = 12;
     static final int WARM_UP_ROUNDS = 64;
     private static final double FORGET = 0.95;   // per round of the same depth, of that depth's sums
-    private final double[] nanos;          // (k + 1): decayed sum of ONNX Runtime nanoseconds per depth
+    private final double[] nanos;          // (k + 1): decayed sum of the rounds' wall nanoseconds per depth
     private final double[] steps;          // (k + 1): decayed sum of the steps those rounds produced
     private int round;
     private int current;

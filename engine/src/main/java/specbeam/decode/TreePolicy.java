@@ -32,7 +32,6 @@ import java.util.Arrays;
 final class TreePolicy {
     static final int PROBE_EVERY = 16;
     static final int MAX_PROBE_EVERY = 256;
-    static final int PROBE_ROUNDS = 1;  // rounds per probe (3 measured no better in same-JVM A/Bs, and costs more)
     static final int WARM_UP_ROUNDS = 128;
     private static final double FORGET = 0.995;
     private static final double OWN_FORGET = 0.9;     // per round of the same shape, of that shape's timed sums
@@ -62,8 +61,6 @@ final class TreePolicy {
     private int probeInterval = PROBE_EVERY;
     private int probes;                    // probes so far: even ones are plain steps
     private int treeProbes;                // tree probes so far: which shape the next one tries
-    private Shape probeShape;              // the shape of the probe under way
-    private int probeLeft;                 // its rounds still to run
     private Shape bestBeforeProbe;         // the best shape in the round just probed; null in other rounds
 
     TreePolicy(int width, int prompts, int maxDepth, int maxBranching) {
@@ -100,10 +97,6 @@ final class TreePolicy {
         if (round == 1) {
             return new Shape(maxDepth, maxBranching * width);   // one full tree: every level and rank observed once
         }
-        if (probeLeft > 0) {   // a probe lasts PROBE_ROUNDS rounds, so that one slow round does not decide
-            probeLeft--;
-            return probeShape;
-        }
         int bestDepth = 0;
         int bestBranching = 1;
         double bestRate = rate(0, 1, target, draft);
@@ -126,9 +119,9 @@ final class TreePolicy {
             bestBeforeProbe = null;
         }
         // The first timed rounds measure a plain step: the model's price of one comes from forwards and rounds
-        // timed during JIT warm-up, which a run on trees never refreshes (3x too dear, seen here).
+        // timed during JIT warm-up, which a run on trees never refreshes (4x too dear, seen here).
         boolean plainDue = round == WARM_UP_ROUNDS + 1 || (round >= nextProbe && probes % 2 == 0);
-        if (round == WARM_UP_ROUNDS + 1 || round >= nextProbe && (plainDue || draftLag <= 2 * width)) {
+        if (plainDue || round >= nextProbe && draftLag <= 2 * width) {
             // explore: every other probe a plain step (it re-measures the baseline, whose time drifts with the
             // row's length and the machine), in between every tree shape in turn but the best; a shape better
             // than its neighbours' measurements suggest is found without climbing to it one step at a time
@@ -136,9 +129,7 @@ final class TreePolicy {
             Shape probe = plainDue ? new Shape(0, width) : nextTreeProbe(best);
             probes++;
             if (probe != null && !probe.equals(best)) {
-                probeShape = probe;
-                probeLeft = PROBE_ROUNDS - 1;
-                return probe;
+                return probe;   // one round: probes of several rounds measured no better here and cost more
             }
         }
         return best;
