@@ -71,49 +71,24 @@ final class BeamSearch {
         return curLength - promptLength;
     }
 
-    /** Turns raw logits of running beam {@code b} into the processed log-probs a step consumes. */
-    void processLogits(float[] logits, float[] out) {
-        TokenScores.logSoftmax(logits, out);
-        if (curLength - promptLength < minNewTokens) {
-            TokenScores.forbid(out, eos);
-        }
-    }
-
     /**
      * One beam-search step.
      *
-     * @param logProbs per running beam, processed log-probabilities ({@link #processLogits})
+     * @param logits per running beam, the target's raw logits at its last token; the step scores them as
+     *               {@code log_softmax}, with end-of-sequence forbidden before {@code min_new_tokens}
      */
-    void step(float[][] logProbs) {
+    void step(float[][] logits) {
         if (done) {
             throw new IllegalStateException("beam search already finished");
         }
-        int vocab = logProbs[0].length;
-        // 1. top K+1 accumulated candidates over all beams (one extra for the near-tie gap)
+        int vocab = logits[0].length;
+        // 1. top K+1 accumulated candidates over all beams (one extra for the near-tie gap), best first and the
+        //    lower index first on equal scores, as a stable top-k over (beam, token)
         int slots = keep + 1;
         float[] candScore = new float[slots];
         int[] candIndex = new int[slots];
-        Arrays.fill(candScore, Float.NEGATIVE_INFINITY);
-        Arrays.fill(candIndex, Integer.MAX_VALUE);
-        int filled = 0;
-        for (int b = 0; b < beams; b++) {
-            float base = runningScore[b];
-            float[] lp = logProbs[b];
-            for (int v = 0; v < vocab; v++) {
-                float s = lp[v] + base;
-                if (filled == slots && !(s > candScore[slots - 1])) {
-                    continue;
-                }
-                int at = filled < slots ? filled++ : slots - 1;
-                while (at > 0 && s > candScore[at - 1]) {
-                    candScore[at] = candScore[at - 1];
-                    candIndex[at] = candIndex[at - 1];
-                    at--;
-                }
-                candScore[at] = s;
-                candIndex[at] = b * vocab + v;
-            }
-        }
+        topCandidates(logits, runningScore, curLength - promptLength < minNewTokens ? eos : new int[0], slots,
+                candScore, candIndex);
         double gap = Double.POSITIVE_INFINITY;
         for (int i = 0; i + 1 < slots; i++) {
             gap = Math.min(gap, (double) candScore[i] - candScore[i + 1]);
@@ -162,6 +137,110 @@ final class BeamSearch {
         boolean allFinished = allFinished();
         boolean openBeam = !(allFinished && earlyStopping == EarlyStopping.TRUE);
         done = !(improvable && openBeam && !allHit);
+    }
+
+    /**
+     * Step 1 of a beam step: the best {@code slots} of {@code log_softmax(logits[b])[v] + runningScore[b]} over
+     * all beams and tokens, tokens in {@code banned} excluded (-inf), best first and the lower
+     * {@code b * vocab + v} first on equal scores — what a stable top-k over the full score matrix returns, with
+     * {@code -inf} / {@code Integer.MAX_VALUE} padding where there are fewer candidates.
+     */
+    static void topCandidates(float[][] logits, float[] runningScore, int[] banned, int slots, float[] candScore,
+                              int[] candIndex) {
+        Candidates cands = new Candidates(logits.length * (slots + 4));
+        for (int b = 0; b < logits.length; b++) {
+            collect(logits[b], b, runningScore[b], banned, slots, cands);
+        }
+        cands.best(slots, candScore, candIndex);
+    }
+
+    /**
+     * Adds to {@code out} every token of beam {@code b} that can be among the beam's {@code slots} best scores
+     * ({@code log_softmax + running score}, computed exactly as a full pass would): the score is monotone in the
+     * logit, so these are the tokens whose logit reaches the {@code slots}-th largest one, less a few ulps that
+     * rounding can equalise. Scores only these instead of the whole vocabulary.
+     */
+    private static void collect(float[] logits, int b, float base, int[] banned, int slots, Candidates out) {
+        TokenScores.LogNorm norm = TokenScores.logNorm(logits);
+        float[] top = new float[slots];   // the slots largest allowed logits, largest first
+        java.util.Arrays.fill(top, Float.NEGATIVE_INFINITY);
+        int allowed = 0;
+        for (int v = 0; v < logits.length; v++) {
+            float x = logits[v];
+            if (x > top[slots - 1] && !(TokenScores.contains(banned, v))) {
+                int at = slots - 1;
+                while (at > 0 && x > top[at - 1]) {
+                    top[at] = top[at - 1];
+                    at--;
+                }
+                top[at] = x;
+            }
+        }
+        for (int v = 0; v < logits.length && allowed < slots; v++) {
+            allowed += TokenScores.contains(banned, v) ? 0 : 1;
+        }
+        if (allowed < slots || top[slots - 1] == Float.NEGATIVE_INFINITY) {   // a tiny vocabulary: every token
+            for (int v = 0; v < logits.length; v++) {
+                boolean forbidden = TokenScores.contains(banned, v);
+                out.add(forbidden ? Float.NEGATIVE_INFINITY : norm.logProb(logits[v]) + base, b * logits.length + v);
+            }
+            return;
+        }
+        float threshold = top[slots - 1];
+        float magnitude = Math.abs(threshold - norm.max()) + Math.abs(norm.logSum()) + Math.abs(base) + 1f;
+        float lowest = threshold - 16 * Math.ulp(magnitude);
+        for (int v = 0; v < logits.length; v++) {
+            if (logits[v] >= lowest && !(TokenScores.contains(banned, v))) {
+                out.add(norm.logProb(logits[v]) + base, b * logits.length + v);
+            }
+        }
+    }
+
+    /** Scored (beam, token) candidates of one step; {@link #best} orders them like a stable top-k. */
+    private static final class Candidates {
+        private float[] score;
+        private int[] index;   // beam * vocab + token
+        private int size;
+
+        Candidates(int capacity) {
+            score = new float[capacity];
+            index = new int[capacity];
+        }
+
+        void add(float s, int i) {
+            if (size == score.length) {
+                score = Arrays.copyOf(score, 2 * size);
+                index = Arrays.copyOf(index, 2 * size);
+            }
+            score[size] = s;
+            index[size++] = i;
+        }
+
+        /** The best {@code slots}: higher score first, lower index first on equal scores; -inf padding. */
+        void best(int slots, float[] bestScore, int[] bestIndex) {
+            Arrays.fill(bestScore, Float.NEGATIVE_INFINITY);
+            Arrays.fill(bestIndex, Integer.MAX_VALUE);
+            int filled = 0;
+            for (int c = 0; c < size; c++) {
+                float s = score[c];
+                int i = index[c];
+                if (filled == slots && !before(s, i, bestScore[slots - 1], bestIndex[slots - 1])) {
+                    continue;
+                }
+                int at = filled < slots ? filled++ : slots - 1;
+                while (at > 0 && before(s, i, bestScore[at - 1], bestIndex[at - 1])) {
+                    bestScore[at] = bestScore[at - 1];
+                    bestIndex[at] = bestIndex[at - 1];
+                    at--;
+                }
+                bestScore[at] = s;
+                bestIndex[at] = i;
+            }
+        }
+
+        private static boolean before(float s, int i, float otherScore, int otherIndex) {
+            return s > otherScore || s == otherScore && i < otherIndex;
+        }
     }
 
     private void updateFinished(float[] candScore, int[] candIndex, boolean[] hits, int vocab) {

@@ -43,8 +43,7 @@ public final class BeamSearchDecoding implements DecodingStrategy {
         int vocab = target.manifest().vocabSize();
         DecodeStats stats = new DecodeStats();
         BeamSearch[] searches = new BeamSearch[n];
-        float[] logits = new float[vocab];
-        float[][][] logProbs = new float[n][width][vocab];   // (prompts, beams, vocab)
+        float[][][] logits = new float[n][width][vocab];     // (prompts, beams, vocab): raw logits at each beam
         int[][] tail = new int[n][width];                     // (prompts, beams): node id of each beam's last token
         try (TreeState state = target.newTreeState(n, initialTreeSlots(longest, config, width),
                 maxTreeSlots(longest, config, width), DecodeSupport.targetTimer(stats))) {
@@ -57,10 +56,9 @@ public final class BeamSearchDecoding implements DecodingStrategy {
             for (int i = 0; i < n; i++) {
                 int len = prompts.get(i).length;
                 searches[i] = new BeamSearch(len, config, eos);
-                out.copy(i, len - 1, logits);
-                searches[i].processLogits(logits, logProbs[i][0]);
+                out.copy(i, len - 1, logits[i][0]);
                 for (int b = 0; b < width; b++) {
-                    System.arraycopy(logProbs[i][0], 0, logProbs[i][b], 0, vocab);
+                    System.arraycopy(logits[i][0], 0, logits[i][b], 0, vocab);
                     tail[i][b] = len - 1;
                 }
             }
@@ -77,7 +75,7 @@ public final class BeamSearchDecoding implements DecodingStrategy {
                     if (search.isDone()) {
                         continue;
                     }
-                    search.step(logProbs[i]);
+                    search.step(logits[i]);
                     stats.steps++;
                     if (search.isDone()) {
                         continue;
@@ -105,8 +103,7 @@ public final class BeamSearchDecoding implements DecodingStrategy {
                     }
                     for (int b = 0; b < width; b++) {
                         tail[i][b] = firstId[i] + b;
-                        out.copy(i, b, logits);
-                        searches[i].processLogits(logits, logProbs[i][b]);
+                        out.copy(i, b, logits[i][b]);
                     }
                     state.retain(i, tail[i]);
                 }

@@ -23,7 +23,6 @@ public final class GreedyDecoding implements DecodingStrategy {
         DecodeStats stats = new DecodeStats();
         int vocab = target.manifest().vocabSize();
         float[] logits = new float[vocab];
-        float[] logProbs = new float[vocab];
         RowOutput[] rows = new RowOutput[n];
         for (int i = 0; i < n; i++) {
             rows[i] = new RowOutput(prompts.get(i), config.maxNewTokens());
@@ -53,8 +52,8 @@ public final class GreedyDecoding implements DecodingStrategy {
                     }
                     int token = TokenScores.argmax(logits);
                     row.gaps.add(TokenScores.topGap(logits));
-                    TokenScores.logSoftmax(logits, logProbs);
-                    row.add(token, logProbs[token], eos);
+                    TokenScores.LogNorm norm = TokenScores.logNorm(logits);
+                    row.add(token, norm.logProb(logits[token]), eos);
                     if (!row.finished) {
                         feed[i] = new int[] {token};
                         any = true;

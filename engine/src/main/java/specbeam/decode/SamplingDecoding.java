@@ -28,7 +28,6 @@ public final class SamplingDecoding implements DecodingStrategy {
         DecodeStats stats = new DecodeStats();
         Sampler sampler = new Sampler(config, vocab);
         float[] logits = new float[vocab];
-        float[] logProbs = new float[vocab];
         double[] probs = new double[vocab];
         GreedyDecoding.RowOutput[] rows = new GreedyDecoding.RowOutput[n];
         for (int i = 0; i < n; i++) {
@@ -57,8 +56,8 @@ public final class SamplingDecoding implements DecodingStrategy {
                     }
                     sampler.warp(logits, probs);
                     int token = sampler.draw(probs);
-                    TokenScores.logSoftmax(logits, logProbs);
-                    row.add(token, logProbs[token], eos);
+                    TokenScores.LogNorm norm = TokenScores.logNorm(logits);
+                    row.add(token, norm.logProb(logits[token]), eos);
                     if (!row.finished) {
                         feed[i] = new int[] {token};
                         any = true;

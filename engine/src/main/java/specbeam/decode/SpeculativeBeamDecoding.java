@@ -208,9 +208,8 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         final int[][] draftLag;        // per beam: its tokens after draftTail that the draft has not seen
         final boolean[] active;        // per beam: its prompt's search is still running
         final int[] verifyBase;        // per prompt: target id of the verification forward's first node
-        final float[] logits;          // (vocab) scratch
-        final float[] draftLogProbs;   // (draft vocab) scratch
-        final float[][][] logProbs;    // (prompts, beams, vocab): processed target log-probs of a step
+        final float[] draftLogits;     // (draft vocab) scratch
+        final float[][][] beamLogits;  // (prompts, beams, vocab): the target's raw logits at each beam of a step
         final TreePolicy policy;       // learns from each replay; null for a fixed tree
         int catchUpNodes;              // nodes of this round's draft catch-up forward, per prompt
         long catchUpNanos;             // its time in ONNX Runtime
@@ -234,15 +233,14 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             this.active = new boolean[beams];
             this.verifyBase = new int[prompts.size()];
             int vocab = target.manifest().vocabSize();
-            this.logits = new float[vocab];
-            this.draftLogProbs = new float[draft.manifest().vocabSize()];
-            this.logProbs = new float[prompts.size()][width][vocab];
+            this.draftLogits = new float[draft.manifest().vocabSize()];
+            this.beamLogits = new float[prompts.size()][width][vocab];
         }
 
         /** Prefills both models (one row per prompt, shared by its beams) and takes the first beam step. */
         void prefill() {
             int n = prompts.size();
-            int vocab = logits.length;
+            int vocab = target.manifest().vocabSize();
             int[] eos = DecodeSupport.eosTokens(config, target.manifest());
             int[][] promptArray = prompts.toArray(new int[0][]);
             int[][] chains = new int[n][];
@@ -254,12 +252,11 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             for (int i = 0; i < n; i++) {
                 int len = prompts.get(i).length;
                 searches[i] = new BeamSearch(len, config, eos);
-                out.copy(i, len - 1, logits);
-                searches[i].processLogits(logits, logProbs[i][0]);
+                out.copy(i, len - 1, beamLogits[i][0]);
                 for (int b = 1; b < width; b++) {
-                    System.arraycopy(logProbs[i][0], 0, logProbs[i][b], 0, vocab);
+                    System.arraycopy(beamLogits[i][0], 0, beamLogits[i][b], 0, vocab);
                 }
-                searches[i].step(logProbs[i]);
+                searches[i].step(beamLogits[i]);
                 stats.steps++;
                 for (int b = 0; b < width; b++) {
                     int r = i * width + b;
@@ -327,7 +324,6 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             for (int r = 0; r < beams; r++) {
                 frontier[r] = active[r] ? new int[] {0} : new int[0];
             }
-            float[] draftLogits = new float[draftLogProbs.length];
             for (int level = 1; level <= depth; level++) {
                 int[][] next = new int[beams][0];
                 boolean anyNew = false;
@@ -338,10 +334,10 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                         Tree tree = trees[r];
                         for (int node : frontier[r]) {
                             out.copy(prompt, tree.draftNode.get(node), draftLogits);
-                            TokenScores.logSoftmax(draftLogits, draftLogProbs);
-                            TokenScores.forbid(draftLogProbs, eos);
-                            for (int t : topTokens(draftLogProbs, keep)) {
-                                cands.add(new double[] {tree.cumulative.get(node) + draftLogProbs[t], r, node, t});
+                            TokenScores.LogNorm norm = TokenScores.logNorm(draftLogits);
+                            TokenScores.forbid(draftLogits, eos);   // after the norm: log-probs, then the ban
+                            for (int t : topTokens(draftLogits, keep)) {   // log-probs rank like logits
+                                cands.add(new double[] {tree.cumulative.get(node) + norm.logProb(draftLogits[t]), r, node, t});
                             }
                         }
                     }
@@ -492,7 +488,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
         /** Replays the target's beam steps from the verified trees of one prompt, then keeps the surviving paths. */
         void replay(int prompt, Tree[] trees, LmState.Logits out, TreePolicy.Shape shape) {
             BeamSearch search = searches[prompt];
-            float[][] logProbs = this.logProbs[prompt];
+            float[][] logits = beamLogits[prompt];
             int base = prompt * width;
             int[] srcBeam = new int[width];    // per beam: the beam (at round start) whose tree it walks
             int[] node = new int[width];       // per beam: its current tree node
@@ -507,10 +503,9 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             int[] finalToken = new int[width];
             while (true) {
                 for (int b = 0; b < width; b++) {
-                    out.copy(prompt, trees[srcBeam[b]].offset + node[b], logits);
-                    search.processLogits(logits, logProbs[b]);
+                    out.copy(prompt, trees[srcBeam[b]].offset + node[b], logits[b]);
                 }
-                search.step(logProbs);
+                search.step(logits);
                 stepsThisRound++;
                 int[] nextBeam = new int[width];
                 int[] nextNode = new int[width];

@@ -40,7 +40,6 @@ public final class SpeculativeDecoding implements DecodingStrategy {
         Sampler sampler = new Sampler(config, vocab);
         AdaptiveDepth adaptive = config.adaptive() ? adaptiveDepths.forConfig(config, n) : null;
         float[] logits = new float[vocab];
-        float[] logProbs = new float[vocab];
         double[] p = new double[vocab];
         double[][][] q = new double[n][k][];       // per row, per draft position: draft distribution (sampling)
         int[][] drafted = new int[n][k];           // per row: proposed tokens
@@ -168,7 +167,7 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                         if (row.length < config.minNewTokens()) {
                             TokenScores.forbid(logits, eos);
                         }
-                        TokenScores.logSoftmax(logits, logProbs);
+                        TokenScores.LogNorm norm = TokenScores.logNorm(logits);
                         int token;
                         boolean accept;
                         if (sampling) {
@@ -186,7 +185,7 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                             row.gaps.add(TokenScores.topGap(logits));
                             accept = pos < draftedCount[i] && token == drafted[i][pos];
                         }
-                        row.add(token, logProbs[token], eos);
+                        row.add(token, norm.logProb(logits[token]), eos);
                         emitted++;
                         if (!accept) {
                             break;

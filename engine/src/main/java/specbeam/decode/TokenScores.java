@@ -5,8 +5,17 @@ public final class TokenScores {
     private TokenScores() {
     }
 
-    /** {@code out = log_softmax(logits)}, computed like PyTorch's float32 kernel (max-shifted, log-sum-exp). */
-    public static void logSoftmax(float[] logits, float[] out) {
+    /**
+     * The shift of {@code log_softmax}: {@code logProb(v) = (logits[v] - max) - logSum}, the max-shifted
+     * log-sum-exp of PyTorch's float32 kernel (the sum in double).
+     */
+    public record LogNorm(float max, float logSum) {
+        public float logProb(float logit) {
+            return (logit - max) - logSum;
+        }
+    }
+
+    public static LogNorm logNorm(float[] logits) {
         float max = Float.NEGATIVE_INFINITY;
         for (float x : logits) {
             max = Math.max(max, x);
@@ -15,9 +24,14 @@ public final class TokenScores {
         for (float x : logits) {
             sum += Math.exp(x - max);
         }
-        float logSum = (float) Math.log(sum);
+        return new LogNorm(max, (float) Math.log(sum));
+    }
+
+    /** {@code out = log_softmax(logits)} ({@link #logNorm}). */
+    public static void logSoftmax(float[] logits, float[] out) {
+        LogNorm norm = logNorm(logits);
         for (int i = 0; i < logits.length; i++) {
-            out[i] = (logits[i] - max) - logSum;
+            out[i] = norm.logProb(logits[i]);
         }
     }
 
