@@ -143,99 +143,99 @@ final class BeamSearch {
      * Step 1 of a beam step: the best {@code slots} of {@code log_softmax(logits[b])[v] + runningScore[b]} over
      * all beams and tokens, tokens in {@code banned} excluded (-inf), best first and the lower
      * {@code b * vocab + v} first on equal scores — what a stable top-k over the full score matrix returns, with
-     * {@code -inf} / {@code Integer.MAX_VALUE} padding where there are fewer candidates.
+     * {@code -inf} / {@code Integer.MAX_VALUE} padding where there are fewer candidates. A beam whose best score
+     * cannot enter (the placeholder beams of the first step) is skipped; of the others, only the tokens whose
+     * logit can reach the beam's own {@code slots} best are scored ({@link #collect}).
      */
     static void topCandidates(float[][] logits, float[] runningScore, int[] banned, int slots, float[] candScore,
                               int[] candIndex) {
-        Candidates cands = new Candidates(logits.length * (slots + 4));
+        Top top = new Top(candScore, candIndex);
         for (int b = 0; b < logits.length; b++) {
-            collect(logits[b], b, runningScore[b], banned, slots, cands);
+            TokenScores.LogNorm norm = TokenScores.logNorm(logits[b]);
+            float bound = norm.logProb(norm.max()) + runningScore[b];   // the beam's best score: scores rise with logits
+            if (top.full() && !(bound > candScore[slots - 1])) {
+                continue;   // its tokens come after every kept one in index order, so not even a tie enters
+            }
+            collect(logits[b], b, norm, runningScore[b], banned, top);
         }
-        cands.best(slots, candScore, candIndex);
     }
 
     /**
-     * Adds to {@code out} every token of beam {@code b} that can be among the beam's {@code slots} best scores
-     * ({@code log_softmax + running score}, computed exactly as a full pass would): the score is monotone in the
-     * logit, so these are the tokens whose logit reaches the {@code slots}-th largest one, less a few ulps that
-     * rounding can equalise. Scores only these instead of the whole vocabulary.
+     * Offers {@code top} every token of beam {@code b} that can be among the beam's best {@code top.slots()}
+     * scores ({@code log_softmax + running score}, computed exactly as a full pass would): the score is monotone
+     * in the logit, so these are the tokens whose logit reaches the {@code slots}-th largest one, less a few ulps
+     * that rounding can equalise.
      */
-    private static void collect(float[] logits, int b, float base, int[] banned, int slots, Candidates out) {
-        TokenScores.LogNorm norm = TokenScores.logNorm(logits);
-        float[] top = new float[slots];   // the slots largest allowed logits, largest first
-        java.util.Arrays.fill(top, Float.NEGATIVE_INFINITY);
-        int allowed = 0;
+    private static void collect(float[] logits, int b, TokenScores.LogNorm norm, float base, int[] banned, Top top) {
+        int slots = top.slots();
+        float[] largest = new float[slots];   // the slots largest allowed logits, largest first
+        Arrays.fill(largest, Float.NEGATIVE_INFINITY);
         for (int v = 0; v < logits.length; v++) {
             float x = logits[v];
-            if (x > top[slots - 1] && !(TokenScores.contains(banned, v))) {
+            if (x > largest[slots - 1] && !TokenScores.contains(banned, v)) {
                 int at = slots - 1;
-                while (at > 0 && x > top[at - 1]) {
-                    top[at] = top[at - 1];
+                while (at > 0 && x > largest[at - 1]) {
+                    largest[at] = largest[at - 1];
                     at--;
                 }
-                top[at] = x;
+                largest[at] = x;
             }
         }
+        int allowed = 0;
         for (int v = 0; v < logits.length && allowed < slots; v++) {
             allowed += TokenScores.contains(banned, v) ? 0 : 1;
         }
-        if (allowed < slots || top[slots - 1] == Float.NEGATIVE_INFINITY) {   // a tiny vocabulary: every token
+        if (allowed < slots || largest[slots - 1] == Float.NEGATIVE_INFINITY) {   // a tiny vocabulary: every token
             for (int v = 0; v < logits.length; v++) {
                 boolean forbidden = TokenScores.contains(banned, v);
-                out.add(forbidden ? Float.NEGATIVE_INFINITY : norm.logProb(logits[v]) + base, b * logits.length + v);
+                top.offer(forbidden ? Float.NEGATIVE_INFINITY : norm.logProb(logits[v]) + base, b * logits.length + v);
             }
             return;
         }
-        float threshold = top[slots - 1];
+        float threshold = largest[slots - 1];
         float magnitude = Math.abs(threshold - norm.max()) + Math.abs(norm.logSum()) + Math.abs(base) + 1f;
         float lowest = threshold - 16 * Math.ulp(magnitude);
         for (int v = 0; v < logits.length; v++) {
-            if (logits[v] >= lowest && !(TokenScores.contains(banned, v))) {
-                out.add(norm.logProb(logits[v]) + base, b * logits.length + v);
+            if (logits[v] >= lowest && !TokenScores.contains(banned, v)) {
+                top.offer(norm.logProb(logits[v]) + base, b * logits.length + v);
             }
         }
     }
 
-    /** Scored (beam, token) candidates of one step; {@link #best} orders them like a stable top-k. */
-    private static final class Candidates {
-        private float[] score;
-        private int[] index;   // beam * vocab + token
-        private int size;
+    /** The best candidates offered so far, in two arrays: higher score first, lower index first on equal scores. */
+    private static final class Top {
+        private final float[] score;
+        private final int[] index;   // beam * vocab + token
+        private int filled;
 
-        Candidates(int capacity) {
-            score = new float[capacity];
-            index = new int[capacity];
+        Top(float[] score, int[] index) {
+            this.score = score;
+            this.index = index;
+            Arrays.fill(score, Float.NEGATIVE_INFINITY);
+            Arrays.fill(index, Integer.MAX_VALUE);
         }
 
-        void add(float s, int i) {
-            if (size == score.length) {
-                score = Arrays.copyOf(score, 2 * size);
-                index = Arrays.copyOf(index, 2 * size);
-            }
-            score[size] = s;
-            index[size++] = i;
+        int slots() {
+            return score.length;
         }
 
-        /** The best {@code slots}: higher score first, lower index first on equal scores; -inf padding. */
-        void best(int slots, float[] bestScore, int[] bestIndex) {
-            Arrays.fill(bestScore, Float.NEGATIVE_INFINITY);
-            Arrays.fill(bestIndex, Integer.MAX_VALUE);
-            int filled = 0;
-            for (int c = 0; c < size; c++) {
-                float s = score[c];
-                int i = index[c];
-                if (filled == slots && !before(s, i, bestScore[slots - 1], bestIndex[slots - 1])) {
-                    continue;
-                }
-                int at = filled < slots ? filled++ : slots - 1;
-                while (at > 0 && before(s, i, bestScore[at - 1], bestIndex[at - 1])) {
-                    bestScore[at] = bestScore[at - 1];
-                    bestIndex[at] = bestIndex[at - 1];
-                    at--;
-                }
-                bestScore[at] = s;
-                bestIndex[at] = i;
+        boolean full() {
+            return filled == score.length;
+        }
+
+        void offer(float s, int i) {
+            int slots = score.length;
+            if (filled == slots && !before(s, i, score[slots - 1], index[slots - 1])) {
+                return;
             }
+            int at = filled < slots ? filled++ : slots - 1;
+            while (at > 0 && before(s, i, score[at - 1], index[at - 1])) {
+                score[at] = score[at - 1];
+                index[at] = index[at - 1];
+                at--;
+            }
+            score[at] = s;
+            index[at] = i;
         }
 
         private static boolean before(float s, int i, float otherScore, int otherIndex) {

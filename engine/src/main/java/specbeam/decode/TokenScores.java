@@ -15,16 +15,91 @@ public final class TokenScores {
         }
     }
 
+    /**
+     * The max and log-sum-exp of {@code logits}; {@code logSum} is the float that {@link #exactLogSum} gives.
+     * The sum runs through a polynomial exp that the JIT vectorises (about twice as fast as {@code Math.exp},
+     * whose cost was half of a beam step's Java time), good to {@link #SUM_ERROR}; the float it rounds to is kept
+     * only when the whole band {@code sum * (1 +- SUM_ERROR)}, which holds the exact sum, rounds to it —
+     * otherwise (a few in a thousand) the exact sum decides. So the result is the same float either way.
+     */
     public static LogNorm logNorm(float[] logits) {
         float max = Float.NEGATIVE_INFINITY;
         for (float x : logits) {
             max = Math.max(max, x);
         }
+        double sum = fastExpSum(logits, max);
+        float logSum = (float) Math.log(sum * (1 - SUM_ERROR));
+        if (!(logSum == (float) Math.log(sum * (1 + SUM_ERROR)))) {   // the band straddles two floats, or NaN
+            logSum = exactLogSum(logits, max);
+        }
+        return new LogNorm(max, logSum);
+    }
+
+    /** {@code (float) log(sum_v exp(logits[v] - max))} with {@code Math.exp} in one ordered double sum. */
+    static float exactLogSum(float[] logits, float max) {
         double sum = 0;
         for (float x : logits) {
             sum += Math.exp(x - max);
         }
-        return new LogNorm(max, (float) Math.log(sum));
+        return (float) Math.log(sum);
+    }
+
+    /**
+     * Relative error bound of {@link #fastExpSum} and of the exact sum together: the polynomial is good to 5e-14
+     * per term, terms below exp(-80) count as exp(-80) (at most 4096 * 1.8e-35 against a sum of at least 1), and
+     * either order of summing 4096 positive terms rounds by at most 4096 * 1.1e-16 = 4.5e-13.
+     */
+    static final double SUM_ERROR = 2e-12;
+
+    private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[0]);
+    private static final double C2 = 1.0 / 2, C3 = 1.0 / 6, C4 = 1.0 / 24, C5 = 1.0 / 120, C6 = 1.0 / 720,
+            C7 = 1.0 / 5040, C8 = 1.0 / 40320, C9 = 1.0 / 362880, C10 = 1.0 / 3628800, C11 = 1.0 / 39916800,
+            C12 = 1.0 / 479001600, C13 = 1.0 / 6227020800L, C14 = 1.0 / 87178291200L, C15 = 1.0 / 1307674368000L;
+
+    /**
+     * {@code sum_v exp(logits[v] - max)}: exp(t) = exp(t / 128)^128, the inner exp a degree-15 Taylor polynomial
+     * on [-0.625, 0]; simple loops over a scratch array so that C2 vectorises them.
+     */
+    static double fastExpSum(float[] logits, float max) {
+        int n = logits.length;
+        double[] e = SCRATCH.get();
+        if (e.length < n) {
+            e = new double[n];
+            SCRATCH.set(e);
+        }
+        for (int i = 0; i < n; i++) {
+            e[i] = logits[i] - max;   // the float difference, as the exact sum takes it
+        }
+        for (int i = 0; i < n; i++) {
+            e[i] = e[i] < -80.0 ? -80.0 / 128 : e[i] * (1.0 / 128);
+        }
+        for (int i = 0; i < n; i++) {
+            double u = e[i];
+            double p = 1 + u * (1 + u * (C2 + u * (C3 + u * (C4 + u * (C5 + u * (C6 + u * (C7 + u * (C8 + u * (C9
+                    + u * (C10 + u * (C11 + u * (C12 + u * (C13 + u * (C14 + u * C15))))))))))))));
+            p *= p;
+            p *= p;
+            p *= p;
+            p *= p;
+            p *= p;
+            p *= p;
+            e[i] = p * p;
+        }
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += e[i];
+            s1 += e[i + 1];
+            s2 += e[i + 2];
+            s3 += e[i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += e[i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** {@code out = log_softmax(logits)} ({@link #logNorm}). */

@@ -1,0 +1,78 @@
+package specbeam.decode;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link TokenScores#logNorm} sums a vectorised polynomial exp and keeps its float only where the error band
+ * cannot change it: it must give the float of the ordered {@code Math.exp} sum every time, on flat and on very
+ * peaked distributions (log-sum near 0, where floats are densest and the band is most often too wide), with
+ * banned tokens at -inf and terms far below the maximum.
+ */
+class TokenScoresTest {
+
+    @Test
+    void logSumIsTheExactSumsFloatFromFlatToPeakedDistributions() {
+        Random rnd = new Random(3);
+        int checked = 0;
+        int nearZero = 0;
+        for (int trial = 0; trial < 20000; trial++) {
+            int vocab = trial % 10 == 0 ? 50 : 4096;
+            float[] logits = new float[vocab];
+            double spread = Math.pow(10, -2 + 4 * rnd.nextDouble());          // 0.01 .. 100
+            for (int v = 0; v < vocab; v++) {
+                logits[v] = (float) (rnd.nextGaussian() * spread);
+            }
+            int peak = rnd.nextInt(vocab);
+            logits[peak] += (float) (rnd.nextDouble() * 60);                   // one token far ahead: log-sum -> 0
+            if (trial % 3 == 0) {
+                logits[rnd.nextInt(vocab)] = Float.NEGATIVE_INFINITY;           // a banned token
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            for (float x : logits) {
+                max = Math.max(max, x);
+            }
+            TokenScores.LogNorm norm = TokenScores.logNorm(logits);
+            assertThat(norm.max()).isEqualTo(max);
+            float exact = TokenScores.exactLogSum(logits, max);
+            assertThat(Float.floatToIntBits(norm.logSum())).as("trial %d: log-sum %s vs exact %s", trial,
+                    norm.logSum(), exact).isEqualTo(Float.floatToIntBits(exact));
+            checked++;
+            nearZero += exact < 1e-3f ? 1 : 0;
+        }
+        assertThat(checked).isEqualTo(20000);
+        assertThat(nearZero).as("peaked cases exercised").isGreaterThan(1000);
+    }
+
+    @Test
+    void theFastSumIsWithinItsErrorBound() {
+        Random rnd = new Random(5);
+        for (int trial = 0; trial < 2000; trial++) {
+            float[] logits = new float[4096];
+            for (int v = 0; v < logits.length; v++) {
+                logits[v] = (float) (-rnd.nextDouble() * 120);
+            }
+            logits[0] = 0;
+            double exact = 0;
+            for (float x : logits) {
+                exact += Math.exp(x);
+            }
+            double fast = TokenScores.fastExpSum(logits, 0);
+            assertThat(Math.abs(fast - exact) / exact).isLessThan(TokenScores.SUM_ERROR / 2);
+        }
+    }
+
+    @Test
+    void logSoftmaxIsLogitMinusMaxMinusLogSum() {
+        float[] logits = {1f, 2f, 3f, Float.NEGATIVE_INFINITY};
+        float[] out = new float[4];
+        TokenScores.logSoftmax(logits, out);
+        double sum = Math.exp(-2) + Math.exp(-1) + 1;
+        assertThat(out[2]).isEqualTo((float) -Math.log(sum), org.assertj.core.api.Assertions.within(1e-6f));
+        assertThat(out[3]).isEqualTo(Float.NEGATIVE_INFINITY);
+        assertThat(out[0] - out[1]).isEqualTo(-1f, org.assertj.core.api.Assertions.within(1e-6f));
+    }
+}
