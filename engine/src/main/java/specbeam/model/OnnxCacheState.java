@@ -51,6 +51,9 @@ abstract class OnnxCacheState implements AutoCloseable {
     float[] zeros;                       // (capacity) of 0
     private boolean closed;
     private final Map<Long, Bindings> bindings = new HashMap<>();   // per (firstRow, rows, q): tensor views
+    private final List<ByteBuffer> cacheLeases = new ArrayList<>();     // pooled buffers of keys and values
+    private final List<ByteBuffer> scratchLeases = new ArrayList<>();   // ... of the scratch inputs and outputs
+    final List<ByteBuffer> stateLeases = new ArrayList<>();             // ... held until close (subclasses)
 
     OnnxCacheState(OnnxCausalLm model, int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
         this.model = model;
@@ -66,15 +69,29 @@ abstract class OnnxCacheState implements AutoCloseable {
         ensureQ(8);
     }
 
-    static FloatBuffer floats(long count) {
+    /**
+     * A zeroed native-order direct buffer of {@code count} floats from the model's {@link BufferPool}, recorded in
+     * {@code leases} to be handed back.
+     */
+    final FloatBuffer floats(long count, List<ByteBuffer> leases) {
         if (count > Integer.MAX_VALUE / 4) {
             throw new IllegalArgumentException("buffer of " + count + " floats is too large; use fewer rows or a shorter generation");
         }
-        return ByteBuffer.allocateDirect((int) count * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        ByteBuffer bytes = model.buffers().take((int) count * 4);
+        leases.add(bytes);
+        return bytes.asFloatBuffer();
     }
 
-    private static LongBuffer longs(int count) {
-        return ByteBuffer.allocateDirect(count * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+    private LongBuffer longs(int count, List<ByteBuffer> leases) {
+        ByteBuffer bytes = model.buffers().take(count * 8);
+        leases.add(bytes);
+        return bytes.asLongBuffer();
+    }
+
+    /** Hands the buffers of {@code leases} back to the model's pool (their tensors closed first). */
+    final void giveBack(List<ByteBuffer> leases) {
+        leases.forEach(model.buffers()::give);
+        leases.clear();
     }
 
     /** Wraps a direct buffer as a tensor without copying it. */
@@ -91,6 +108,8 @@ abstract class OnnxCacheState implements AutoCloseable {
     final void allocateCache(int newCapacity, int... keep) {
         FloatBuffer[] oldKeys = keys;
         FloatBuffer[] oldValues = values;
+        List<ByteBuffer> oldLeases = new ArrayList<>(cacheLeases);
+        cacheLeases.clear();
         int oldCapacity = capacity;
         closeCacheTensors();
         capacity = newCapacity;
@@ -101,8 +120,8 @@ abstract class OnnxCacheState implements AutoCloseable {
         long[] shape = {rows, kvHeads, capacity, headDim};
         try {
             for (int l = 0; l < layers; l++) {
-                keys[l] = floats((long) rows * kvHeads * capacity * headDim);
-                values[l] = floats((long) rows * kvHeads * capacity * headDim);
+                keys[l] = floats((long) rows * kvHeads * capacity * headDim, cacheLeases);
+                values[l] = floats((long) rows * kvHeads * capacity * headDim, cacheLeases);
                 pastKeyTensors[l] = wrap(keys[l], shape);
                 pastValueTensors[l] = wrap(values[l], shape);
             }
@@ -123,6 +142,7 @@ abstract class OnnxCacheState implements AutoCloseable {
             floatsMoved += 2L * layers * kvHeads * keep[r] * headDim;
         }
         timer.kvBytesMoved(floatsMoved * 4);
+        giveBack(oldLeases);
         zeros = new float[capacity];
         int q = maxQ;
         maxQ = 0;
@@ -141,15 +161,16 @@ abstract class OnnxCacheState implements AutoCloseable {
         }
         maxQ = newQ;
         closeBindings();
-        inputIds = longs(rows * maxQ);
-        positionIds = longs(rows * maxQ);
-        mask = floats((long) rows * maxQ * (capacity + maxQ));
-        logits = floats((long) rows * maxQ * vocab);
+        giveBack(scratchLeases);
+        inputIds = longs(rows * maxQ, scratchLeases);
+        positionIds = longs(rows * maxQ, scratchLeases);
+        mask = floats((long) rows * maxQ * (capacity + maxQ), scratchLeases);
+        logits = floats((long) rows * maxQ * vocab, scratchLeases);
         presentKeys = new FloatBuffer[layers];
         presentValues = new FloatBuffer[layers];
         for (int l = 0; l < layers; l++) {
-            presentKeys[l] = floats((long) rows * kvHeads * maxQ * headDim);
-            presentValues[l] = floats((long) rows * kvHeads * maxQ * headDim);
+            presentKeys[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases);
+            presentValues[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases);
         }
         hiddenRow = new float[capacity + maxQ];
         Arrays.fill(hiddenRow, maskMin);
@@ -285,6 +306,9 @@ abstract class OnnxCacheState implements AutoCloseable {
         }
         closed = true;
         closeCacheTensors();
+        giveBack(cacheLeases);
+        giveBack(scratchLeases);
+        giveBack(stateLeases);
     }
 
     /** Logits of one forward, read in place from the pinned output buffer. */

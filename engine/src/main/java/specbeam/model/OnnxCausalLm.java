@@ -24,6 +24,7 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
     private final ExecutionProvider provider;
     private final Set<String> outputNames;
     private final Path dir;
+    private final BufferPool buffers = new BufferPool();
 
     private OnnxCausalLm(Path dir, ModelManifest manifest, OrtEnvironment env, OrtSession session,
                          ExecutionProvider provider) {
@@ -190,6 +191,11 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
 
     public Path directory() {
         return dir;
+    }
+
+    /** Direct buffers this model's decoding states hand on to each other ({@link BufferPool}). */
+    BufferPool buffers() {
+        return buffers;
     }
 
     OrtEnvironment env() {

@@ -165,8 +165,8 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                     scratchKeys = new FloatBuffer[layers];
                     scratchValues = new FloatBuffer[layers];
                     for (int l = 0; l < layers; l++) {
-                        scratchKeys[l] = floats((long) rows * kvHeads * capacity * headDim);
-                        scratchValues[l] = floats((long) rows * kvHeads * capacity * headDim);
+                        scratchKeys[l] = floats((long) rows * kvHeads * capacity * headDim, stateLeases);
+                        scratchValues[l] = floats((long) rows * kvHeads * capacity * headDim, stateLeases);
                     }
                 }
                 floatsMoved += copyRow(keys, values, src, scratchKeys, scratchValues, src, 0, length[src] + pending[src]);

@@ -85,6 +85,19 @@ class OnnxTreeStateTest {
     }
 
     @Test
+    void aStateOnBuffersHandedBackByAnotherGivesTheSameLogits() {
+        int[] path = {3, 17, 42, 8, 99, 5, 61, 7};
+        float[] fresh = chainLogits(path);            // its buffers go back to the model's pool on close
+        assertThat(model.buffers().idleBytes()).isPositive();
+        long idle = model.buffers().idleBytes();
+        int[] other = {9, 9, 250, 1, 77, 300, 12, 4};
+        chainLogits(other);                           // the same sizes: served from the pool, which fills them
+        assertThat(model.buffers().idleBytes()).isEqualTo(idle);
+        float[] reused = chainLogits(path);
+        assertThat(reused).containsExactly(fresh);    // nothing of the other prompt's cache leaks into it
+    }
+
+    @Test
     void randomTreesSurvivingCompactionAndGrowthGiveChainLogits() {
         SplittableRandom random = new SplittableRandom(11);
         int vocab = model.manifest().vocabSize();
