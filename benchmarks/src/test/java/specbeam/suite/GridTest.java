@@ -27,16 +27,15 @@ class GridTest {
         assertThat(points).extracting(GridPoint::mode).contains(Mode.values());
         assertThat(points).hasSize(20 + 8);
         assertThat(points).filteredOn(p -> p.batch() > 1).extracting(GridPoint::label).containsExactly(
-                "greedy batch=4", "speculative k=4 batch=4", "beam B=4 batch=4", "speculative_beam k=4 B=4 batch=4",
-                "greedy batch=8", "speculative k=4 batch=8", "beam B=4 batch=8", "speculative_beam k=4 B=4 batch=8");
+                "greedy batch=4", "speculative k=4 batch=4", "beam B=4 batch=4", "speculative_beam k=4 B=4 adaptive batch=4",
+                "greedy batch=8", "speculative k=4 batch=8", "beam B=4 batch=8", "speculative_beam k=4 B=4 adaptive batch=8");
     }
 
     @Test
     void batchOneLeavesTheThroughputPointsOut() {
         List<GridPoint> points = plan(Profile.FULL, Map.of(Axis.BATCH, List.of("1")));
-        // the 20 latency points, plus speculative beam at its default k = 4 and B = 4 (at B = 4 the latency points
-        // stop at k = 3), which the throughput points bring in at batch 1
-        assertThat(points).hasSize(21).allMatch(p -> p.batch() == 1);
+        // the 20 latency points: the throughput points' speculative beam (k = 4, B = 4, hardware-aware tree) is one
+        assertThat(points).hasSize(20).allMatch(p -> p.batch() == 1);
     }
 
     @Test
