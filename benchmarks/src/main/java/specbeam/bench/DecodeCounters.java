@@ -41,6 +41,9 @@ public class DecodeCounters {
     public long targetPrefillTokensFed;
     public long draftPrefillForwards;
     public long draftPrefillTokensFed;
+    /** Calls made while ONNX Runtime's workers spin between operators (the fork's automatic choice, README). */
+    public long spinningCalls;
+    private final boolean spinning = specbeam.model.OrtThreads.current().spin();
 
     @Setup(Level.Iteration)
     public void reset() {
@@ -49,6 +52,7 @@ public class DecodeCounters {
         targetOrtNanos = draftOrtNanos = wallNanos = kvBytesCopied = kvBytesMoved = paddedPositions = 0;
         targetTokensFed = draftTokensFed = 0;
         targetPrefillForwards = targetPrefillTokensFed = draftPrefillForwards = draftPrefillTokensFed = 0;
+        spinningCalls = 0;
     }
 
     /** Adds one generate call's statistics (a few additions: cheap enough for the timed path). */
@@ -76,5 +80,6 @@ public class DecodeCounters {
         targetPrefillTokensFed += s.targetPrefillTokensFed;
         draftPrefillForwards += s.draftPrefillForwards;
         draftPrefillTokensFed += s.draftPrefillTokensFed;
+        spinningCalls += spinning ? 1 : 0;
     }
 }

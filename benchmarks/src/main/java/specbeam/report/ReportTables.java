@@ -64,6 +64,7 @@ public final class ReportTables {
             sb.append("| ONNX Runtime | ").append(r.ortVersion()).append(", provider used: ")
                     .append(rows.stream().map(ResultRow::providerUsed).filter(p -> p != null && !p.isEmpty()).distinct()
                             .reduce((a, c) -> a + ", " + c).orElse("unknown")).append(" |\n");
+            sb.append("| ONNX Runtime workers | ").append(spinning()).append(" |\n");
             sb.append("| JMH | ").append(r.jmhSettings()).append(" |\n");
             sb.append("| target model.onnx | `").append(r.targetSha256()).append("` |\n");
             sb.append("| draft model.onnx | `").append(r.draftSha256()).append("` |\n");
@@ -420,6 +421,30 @@ public final class ReportTables {
         return rows.stream().filter(b -> b.baseline() == null && b.label().equals(r.baseline())
                 && b.batch() == r.batch() && b.provider().equals(r.provider()) && b.maxNewTokens() == r.maxNewTokens())
                 .findFirst();
+    }
+
+    /**
+     * Which thread-pool setting the points' forks chose (each decides when it loads, README "Thread pool"):
+     * "spinning in all 28 points", "spinning in 20 of 28 points (not: ...)", or "not recorded".
+     */
+    String spinning() {
+        List<ResultRow> recorded = rows.stream().filter(r -> r.ortSpinningShare() != null).toList();
+        if (recorded.isEmpty()) {
+            return "not recorded by this run";
+        }
+        List<ResultRow> all = recorded.stream().filter(r -> r.ortSpinningShare() >= 1).toList();
+        List<ResultRow> none = recorded.stream().filter(r -> r.ortSpinningShare() <= 0).toList();
+        String rule = " (each fork decides when it loads the models: spinning while other processes use under "
+                + specbeam.model.OrtThreads.AUTO_BUSY_LIMIT + " cores; `ort_spinning_share` in the CSV)";
+        if (all.size() == recorded.size()) {
+            return "spinning in all " + recorded.size() + " points" + rule;
+        }
+        if (none.size() == recorded.size()) {
+            return "not spinning in any of the " + recorded.size() + " points" + rule;
+        }
+        List<String> not = recorded.stream().filter(r -> r.ortSpinningShare() < 1).map(ResultRow::label).toList();
+        return "spinning in " + all.size() + " of " + recorded.size() + " points; not (or not in every fork) in: "
+                + String.join(", ", not) + rule;
     }
 
     /** "0.12–1.40": the range of load averages seen at the start of the points. */

@@ -98,7 +98,10 @@ public record ResultRow(
         /* decode phase: draft forwards per target forward (prompt forwards left out) */
         Double decodeDraftForwardsPerRound,
         /* decode phase: mean tokens fed per row to one draft forward */
-        Double decodeDraftTokensPerRow) {
+        Double decodeDraftTokensPerRow,
+        /* share of the measured calls made while ONNX Runtime's workers spun (the fork's automatic thread-pool
+           choice, README "Thread pool"); empty in runs before it was recorded */
+        @JsonProperty("ort_spinning_share") Double ortSpinningShare) {
 
     public static final String ENGINE = "specbeam";
 

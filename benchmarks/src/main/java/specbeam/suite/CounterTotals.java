@@ -28,20 +28,22 @@ import java.util.Map;
  * @param targetPrefillTokensFed prompt tokens fed to the target by those
  * @param draftPrefillForwards   draft forwards over the prompt
  * @param draftPrefillTokensFed  prompt tokens fed to the draft by those
+ * @param spinningCalls          calls made while ONNX Runtime's workers spun (the fork's thread-pool choice)
  */
 public record CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
                             long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
                             long targetOrtNanos, long draftOrtNanos, long wallNanos, long kvBytesCopied,
                             long kvBytesMoved, long paddedPositions,
                             long targetTokensFed, long draftTokensFed, long targetPrefillForwards,
-                            long targetPrefillTokensFed, long draftPrefillForwards, long draftPrefillTokensFed) {
+                            long targetPrefillTokensFed, long draftPrefillForwards, long draftPrefillTokensFed,
+                            long spinningCalls) {
 
     /** Totals without the newer counters (zero), as runs before they existed recorded. */
     public CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
                          long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
                          long targetOrtNanos, long draftOrtNanos, long wallNanos, long kvBytesCopied) {
         this(ops, calls, tokens, steps, rounds, roundSteps, targetForwards, draftForwards, draftProposed,
-                draftAccepted, targetOrtNanos, draftOrtNanos, wallNanos, kvBytesCopied, 0, 0, 0, 0, 0, 0, 0, 0);
+                draftAccepted, targetOrtNanos, draftOrtNanos, wallNanos, kvBytesCopied, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     /** Builds the totals from counter name to value; a missing name counts as 0. */
@@ -52,7 +54,7 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                 get(v, "kvBytesCopied"), get(v, "kvBytesMoved"), get(v, "paddedPositions"),
                 get(v, "targetTokensFed"), get(v, "draftTokensFed"),
                 get(v, "targetPrefillForwards"), get(v, "targetPrefillTokensFed"), get(v, "draftPrefillForwards"),
-                get(v, "draftPrefillTokensFed"));
+                get(v, "draftPrefillTokensFed"), get(v, "spinningCalls"));
     }
 
     /** Both totals added, counter by counter. */
@@ -64,7 +66,13 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                 kvBytesMoved + o.kvBytesMoved, paddedPositions + o.paddedPositions,
                 targetTokensFed + o.targetTokensFed, draftTokensFed + o.draftTokensFed,
                 targetPrefillForwards + o.targetPrefillForwards, targetPrefillTokensFed + o.targetPrefillTokensFed,
-                draftPrefillForwards + o.draftPrefillForwards, draftPrefillTokensFed + o.draftPrefillTokensFed);
+                draftPrefillForwards + o.draftPrefillForwards, draftPrefillTokensFed + o.draftPrefillTokensFed,
+                spinningCalls + o.spinningCalls);
+    }
+
+    /** Share of the calls made while ONNX Runtime's workers spun; NaN without calls. */
+    public double spinningShare() {
+        return ratio(spinningCalls, calls);
     }
 
     private static long get(Map<String, ? extends Number> v, String name) {

@@ -34,6 +34,31 @@ class ReportTablesTest {
     }
 
     @Test
+    void runBlockSaysWhichPointsRanWithSpinningWorkers() {
+        ResultRow spinning = speculative(2, 1.5, false);
+        assertThat(new ReportTables(List.of(Rows.greedy(), spinning), List.of(), RUN).run())
+                .contains("| ONNX Runtime workers | spinning in all 2 points (");
+        ResultRow sleeping = withSpinning(speculative(4, 1.2, false), 0.0);
+        assertThat(new ReportTables(List.of(Rows.greedy(), spinning, sleeping), List.of(), RUN).run())
+                .contains("| ONNX Runtime workers | spinning in 2 of 3 points; not (or not in every fork) in: "
+                        + "speculative k=4 (");
+        ResultRow old = withSpinning(Rows.greedy(), null);
+        assertThat(new ReportTables(List.of(old), List.of(), RUN).run())
+                .contains("| ONNX Runtime workers | not recorded by this run |");
+    }
+
+    private static ResultRow withSpinning(ResultRow r, Double share) {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode node = json.valueToTree(r);
+        node.put("ort_spinning_share", share);
+        try {
+            return json.treeToValue(node, ResultRow.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void targetsSayMetOrMissedFromTheMeasuredNumbers() {
         List<ResultRow> rows = List.of(Rows.greedy(), speculative(2, 1.5, false), speculative(8, 0.85, true));
         String targets = new ReportTables(rows, List.of(), RUN).targets();
