@@ -106,19 +106,12 @@ class TreePolicyTest {
         // 1.2 steps, a plain step 1.2 ms (10 ms while the JIT compiles, in the first rounds)
         ForwardCosts target = linear(1_000_000, 10_000);
         ForwardCosts draft = linear(10_000, 1_000);
-        int plainLate = 0;
-        for (int round = 1; round <= 400; round++) {
-            TreePolicy.Shape shape = policy.next(target, draft);
-            if (shape.depth() == 0) {
-                long wall = round <= TreePolicy.WARM_UP_ROUNDS ? 10_000_000 : 1_200_000;
-                policy.observeRound(shape, new TreePolicy.RoundCost(wall, 200_000, 0, 0, 1));
-                plainLate += round > 300 ? 1 : 0;
-            } else {
-                policy.observeLevel(1, shape.perLevel(), round % 5 == 0 ? 3 : -1);
-                long wall = 1_000_000L * (1 + shape.depth());
-                policy.observeRound(shape, new TreePolicy.RoundCost(wall, 300_000, 6, 0, round % 5 == 0 ? 2 : 1));
-            }
-        }
+        int plainLate = plainStepsAtTheEnd(policy, target, draft, 400, 100,
+                round -> new TreePolicy.RoundCost(round <= TreePolicy.WARM_UP_ROUNDS ? 10_000_000 : 1_200_000, 200_000,
+                        0, 0, 1),
+                round -> round % 5 == 0 ? 3 : -1,
+                (round, shape) -> new TreePolicy.RoundCost(1_000_000L * (1 + shape.depth()), 300_000, 6, 0,
+                        round % 5 == 0 ? 2 : 1));
         assertThat(plainLate).as("plain steps in rounds 301..400 (the rest are probes)").isGreaterThanOrEqualTo(97);
     }
 
@@ -145,18 +138,34 @@ class TreePolicyTest {
         // step above a tree that really costs 3.5 ms for 1.7 steps; a plain step really costs 1.5 ms
         ForwardCosts target = linear(3_000_000, 10_000);
         ForwardCosts draft = linear(10_000, 1_000);
+        int plainLate = plainStepsAtTheEnd(policy, target, draft, 600, 100,
+                round -> round <= TreePolicy.WARM_UP_ROUNDS ? new TreePolicy.RoundCost(10_000_000, 4_000_000, 0, 0, 1)
+                        : new TreePolicy.RoundCost(1_500_000, 200_000, 0, 0, 1),
+                round -> round % 10 < 7 ? 1 : -1,
+                (round, shape) -> new TreePolicy.RoundCost(3_500_000, 300_000, 8, 300_000, round % 10 < 7 ? 2 : 1));
+        assertThat(plainLate).as("plain steps in rounds 501..600 (the rest are probes)").isGreaterThanOrEqualTo(97);
+    }
+
+    /**
+     * Runs rounds 1..{@code rounds} of a policy whose plain steps cost {@code plain(round)} and whose trees reach a
+     * worst draft rank of {@code worstRank(round)} at level 1 (-1: off the tree) for {@code tree(round, shape)};
+     * returns how many of the last {@code late} rounds were plain steps.
+     */
+    private static int plainStepsAtTheEnd(TreePolicy policy, ForwardCosts target, ForwardCosts draft, int rounds,
+                                          int late, java.util.function.IntFunction<TreePolicy.RoundCost> plain,
+                                          java.util.function.IntUnaryOperator worstRank,
+                                          java.util.function.BiFunction<Integer, TreePolicy.Shape, TreePolicy.RoundCost> tree) {
         int plainLate = 0;
-        for (int round = 1; round <= 600; round++) {
+        for (int round = 1; round <= rounds; round++) {
             TreePolicy.Shape shape = policy.next(target, draft);
-            boolean warm = round <= TreePolicy.WARM_UP_ROUNDS;
             if (shape.depth() == 0) {
-                policy.observeRound(shape, new TreePolicy.RoundCost(warm ? 10_000_000 : 1_500_000, warm ? 4_000_000 : 200_000, 0, 0, 1));
-                plainLate += round > 500 ? 1 : 0;
+                policy.observeRound(shape, plain.apply(round));
+                plainLate += round > rounds - late ? 1 : 0;
             } else {
-                policy.observeLevel(1, shape.perLevel(), round % 10 < 7 ? 1 : -1);
-                policy.observeRound(shape, new TreePolicy.RoundCost(3_500_000, 300_000, 8, 300_000, round % 10 < 7 ? 2 : 1));
+                policy.observeLevel(1, shape.perLevel(), worstRank.applyAsInt(round));
+                policy.observeRound(shape, tree.apply(round, shape));
             }
         }
-        assertThat(plainLate).as("plain steps in rounds 501..600 (the rest are probes)").isGreaterThanOrEqualTo(97);
+        return plainLate;
     }
 }
