@@ -9,6 +9,10 @@ The graph is, by default, the fused one (fused_graph.py: ONNX Runtime's MultiHea
 RMSNorm and rotary operators, about 20 nodes per layer) where the architecture has a fused
 builder, else the TorchScript trace of the Hugging Face module (about 64 nodes per layer);
 both have the same inputs and outputs and the manifest's `graph` says which one was written.
+Next to a fused model.onnx goes model_inplace.onnx (manifest `inplace`): the same layers with
+GroupQueryAttention writing the new keys/values into the cache buffer in place, which the
+engine runs wherever that operator allows (FORMAT.md, "In-place graph"); it is checked like
+model.onnx.
 Before anything is published, ONNX Runtime is
 compared with PyTorch on a prefill, a decode step and two token trees, and each tree node is
 compared with a plain forward over its linear path (export_check.py). Everything is written
@@ -221,7 +225,30 @@ def write_graph(args, model, shapes: dict, path: Path) -> str:
     return "traced"
 
 
-def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict, graph: str) -> dict:
+def write_inplace_graph(args, model, shapes: dict, onnx_dir: Path) -> dict | None:
+    """model_inplace.onnx next to a fused model.onnx: the same layers with GroupQueryAttention writing the new
+    keys/values into the cache buffer itself (FORMAT.md, "In-place graph"), checked like model.onnx through
+    export_check.InplaceAdapter. Returns the manifest's `inplace` entry, or None (with a warning) where it
+    cannot be built or fails its check: the engine then runs model.onnx alone."""
+    import fused_graph
+    from export_check import CheckFailed, run_checks
+
+    path = onnx_dir / fused_graph.INPLACE_FILE
+    try:
+        fused_graph.build(model, shapes, path, args.opset, inplace=True)
+        check = run_checks(model, path, shapes["num_layers"], shapes["kv_heads"], shapes["head_dim"],
+                           shapes["vocab_size"], args.tolerance, inplace=True)
+    except (fused_graph.Unfusable, CheckFailed) as e:
+        warnings.warn(f"no in-place graph: {e}")
+        path.unlink(missing_ok=True)
+        return None
+    return {"file": fused_graph.INPLACE_FILE, "graph": fused_graph.INPLACE_GRAPH_VERSION,
+            "inputs": {"seqlens_k": "seqlens_k", "total_sequence_length": "total_sequence_length"},
+            "check": check}
+
+
+def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict, graph: str,
+                   inplace: dict | None = None) -> dict:
     import onnx
     import onnxruntime
     import torch
@@ -263,6 +290,7 @@ def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict,
                      "onnxruntime": onnxruntime.__version__, "opset": args.opset},
         "files": files,
         "check": check,
+        **({"inplace": inplace} if inplace else {}),
     }
 
 
@@ -287,8 +315,9 @@ def publish(staging: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     names = sorted(f.name for f in staging.iterdir())
     names.remove("manifest.json")
-    if "model.onnx.data" not in names and (out / "model.onnx.data").exists():
-        (out / "model.onnx.data").unlink()
+    for optional in ("model.onnx.data", "model_inplace.onnx"):   # stale from an earlier export
+        if optional not in names and (out / optional).exists():
+            (out / optional).unlink()
     for name in names + ["manifest.json"]:
         tmp = out / f".{name}.incoming"
         shutil.move(str(staging / name), tmp)
@@ -324,10 +353,11 @@ def main(argv=None):
                                    shapes["head_dim"], shapes["vocab_size"], args.tolerance)
             except CheckFailed as e2:
                 raise CliError(f"check failed, nothing written to {args.out}: {e2}") from None
+        inplace = write_inplace_graph(args, model, shapes, onnx_dir) if graph != "traced" else None
         for f in onnx_dir.iterdir():
             shutil.move(str(f), staging / f.name)
         write_tokenizer(tokenizer, staging)
-        manifest = build_manifest(args, model, tokenizer, shapes, staging, check, graph)
+        manifest = build_manifest(args, model, tokenizer, shapes, staging, check, graph, inplace)
         write_json(staging / "manifest.json", manifest)
         store_tied_embedding_once(staging)
         publish(staging, args.out)

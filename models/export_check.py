@@ -45,6 +45,41 @@ def _ort_session(onnx_path):
     return ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
 
 
+class InplaceAdapter:
+    """The in-place graph (FORMAT.md, "In-place graph") behind the traced graph's I/O, so that every scenario
+    and test runs unchanged: the past [b, kv, p, head_dim] goes into a buffer of p + q slots, each row's q new
+    tokens land in slots p .. p + q - 1 (seqlens_k = p + q - 1, total_sequence_length = p + q), the mask
+    [b, 1, q, p + q] is the attention_bias as it is, and present is read back from those slots. A call of
+    several rows and several tokens runs row by row, as the engine does (GroupQueryAttention takes one row
+    when new tokens follow a past)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def run(self, _outputs, feeds):
+        ids = feeds["input_ids"]
+        if ids.shape[0] > 1 and ids.shape[1] > 1:
+            rows = [self._run_rows(feeds, slice(r, r + 1)) for r in range(ids.shape[0])]
+            return [np.concatenate(parts, axis=0) for parts in zip(*rows)]
+        return self._run_rows(feeds, slice(None))
+
+    def _run_rows(self, feeds, rows):
+        b, q = feeds["input_ids"][rows].shape
+        pasts = sorted(n for n in feeds if n.startswith("past."))
+        p = feeds[pasts[0]].shape[2]
+        feed = {"input_ids": feeds["input_ids"][rows], "position_ids": feeds["position_ids"][rows],
+                "attention_mask": np.ascontiguousarray(feeds["attention_mask"][rows]),
+                "seqlens_k": np.full(b, p + q - 1, np.int32), "total_sequence_length": np.array(p + q, np.int32)}
+        for n in pasts:
+            past = feeds[n][rows]
+            buf = np.zeros(past.shape[:2] + (p + q,) + past.shape[3:], np.float32)
+            buf[:, :, :p] = past
+            feed[n] = buf
+        names = [o.name for o in self.session.get_outputs()]
+        out = dict(zip(names, self.session.run(None, feed)))
+        return [out["logits"]] + [out[n][:, :, p:] for n in names if n.startswith("present.")]
+
+
 class _Runner:
     """Runs one input set through ORT and the PyTorch wrapper."""
 
@@ -84,10 +119,12 @@ def _prompt_buffer(past, capacity, rows, kv_shape, generator):
 
 
 def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
-               vocab_size: int, tolerance: float, seed: int = 0) -> dict:
-    """Run the four scenarios; return the `check` manifest entry or raise CheckFailed."""
+               vocab_size: int, tolerance: float, seed: int = 0, inplace: bool = False) -> dict:
+    """Run the four scenarios (on the in-place graph's contract with `inplace`); return the `check` manifest
+    entry or raise CheckFailed."""
     wrapper = DecoderWithPast(model, num_layers).eval()
-    runner = _Runner(wrapper, _ort_session(onnx_path))
+    session = _ort_session(onnx_path)
+    runner = _Runner(wrapper, InplaceAdapter(session) if inplace else session)
     g = torch.Generator().manual_seed(seed)
     diffs, linear, scale = {}, 0.0, 1.0
 

@@ -26,6 +26,8 @@ from decoder_wrapper import past_names, present_names
 
 MS = "com.microsoft"
 GRAPH_VERSION = "fused-v1"
+INPLACE_GRAPH_VERSION = "fused-inplace-v1"
+INPLACE_FILE = "model_inplace.onnx"
 
 
 class Unfusable(Exception):
@@ -35,8 +37,9 @@ class Unfusable(Exception):
 class _Graph:
     """Nodes and initializers with generated names."""
 
-    def __init__(self):
+    def __init__(self, attention):
         self.nodes, self.inits, self._n = [], [], 0
+        self.attention = attention   # _Attention or _InplaceAttention
 
     def name(self, hint):
         self._n += 1
@@ -56,6 +59,23 @@ class _Graph:
         self.nodes.append(helper.make_node(op_type, inputs, names, name=self.name(op_type), domain=domain,
                                            **attrs))
         return names[0] if len(names) == 1 else names
+
+
+class _InplaceAttention:
+    """GroupQueryAttention on a KV buffer shared by past and present (the in-place contract, FORMAT.md "In-place
+    graph"): each row's q new keys/values are written by ONNX Runtime into slots seqlens_k - q + 1 .. seqlens_k
+    of the buffer, and attention runs over the first total_sequence_length slots with the additive mask
+    [b, 1, q, total_sequence_length] as attention_bias (causal among the new tokens too, which a tree whose
+    parents precede their children satisfies). Grouped-query heads are native: nothing is repeated."""
+
+    def __init__(self, g: _Graph, heads, kv_heads, head_dim):
+        self.g, self.heads, self.kv_heads = g, heads, kv_heads
+
+    def __call__(self, i, q, k, v, scale):
+        return self.g.op("GroupQueryAttention", [q, k, v, f"past.{i}.key", f"past.{i}.value", "seqlens_k",
+                                                 "total_sequence_length", "", "", "", "attention_mask"],
+                         [self.g.name("context"), f"present.{i}.key", f"present.{i}.value"], domain=MS,
+                         num_heads=self.heads, kv_num_heads=self.kv_heads, scale=scale)[0]
 
 
 class _Attention:
@@ -133,7 +153,7 @@ def _llama(model, g: _Graph, n_layers):
     eps = float(config.rms_norm_eps)
     cos, sin = _rotary_caches(model.model.rotary_emb, head_dim, config.max_position_embeddings)
     cos_cache, sin_cache = g.const("cos_cache", cos), g.const("sin_cache", sin)
-    attention = _Attention(g, heads, kv_heads, head_dim)
+    attention = g.attention(g, heads, kv_heads, head_dim)
     q_size, kv_size = heads * head_dim, kv_heads * head_dim
     qkv_split = g.const("qkv_split", np.array([q_size, kv_size, kv_size], np.int64))
     mlp_split = g.const("mlp_split", np.array([config.intermediate_size] * 2, np.int64))
@@ -187,7 +207,7 @@ def _gpt2(model, g: _Graph, n_layers):
     heads = config.n_head
     head_dim = config.n_embd // heads
     eps = float(config.layer_norm_epsilon)
-    attention = _Attention(g, heads, heads, head_dim)
+    attention = g.attention(g, heads, heads, head_dim)
     split = g.const("qkv_split", np.array([config.n_embd] * 3, np.int64))
     embed = g.weight("wte", t.wte.weight)
     x = g.op("Add", [g.op("Gather", [embed, "input_ids"]), g.op("Gather", [g.weight("wpe", t.wpe.weight),
@@ -233,7 +253,7 @@ def _gpt_neox(model, g: _Graph, n_layers):
     cos, sin = _rotary_caches(neox.rotary_emb, head_dim, config.max_position_embeddings)
     cos_cache, sin_cache = g.const("cos_cache", cos), g.const("sin_cache", sin)
     rotary_dim = 2 * cos.shape[-1]
-    attention = _Attention(g, heads, heads, head_dim)
+    attention = g.attention(g, heads, heads, head_dim)
     split = g.const("qkv_split", np.array([config.hidden_size] * 3, np.int64))
     embed = g.weight("embed_in", neox.embed_in.weight)
     x = g.op("Gather", [embed, "input_ids"])
@@ -283,27 +303,32 @@ def _gpt_neox(model, g: _Graph, n_layers):
 BUILDERS = {"llama": _llama, "qwen2": _llama, "gpt2": _gpt2, "gpt_neox": _gpt_neox}
 
 
-def build(model, shapes: dict, path, opset: int) -> None:
-    """Write the fused graph of `model` to `path`, or raise Unfusable."""
+def build(model, shapes: dict, path, opset: int, inplace: bool = False) -> None:
+    """Write the fused graph of `model` to `path` (the in-place GroupQueryAttention graph with `inplace`), or
+    raise Unfusable."""
     builder = BUILDERS.get(model.config.model_type)
     if builder is None:
         raise Unfusable(f"no fused builder for model_type {model.config.model_type!r}")
     n_layers = shapes["num_layers"]
-    g = _Graph()
+    g = _Graph(_InplaceAttention if inplace else _Attention)
     kv_heads, head_dim = builder(model, g, n_layers)
     if (kv_heads, head_dim) != (shapes["kv_heads"], shapes["head_dim"]):
         raise Unfusable("the model's cache shapes differ from its config")
-    f32, i64 = TensorProto.FLOAT, TensorProto.INT64
+    f32, i64, i32 = TensorProto.FLOAT, TensorProto.INT64, TensorProto.INT32
     kv = lambda name, axis: helper.make_tensor_value_info(name, f32, ["b", kv_heads, axis, head_dim])
     inputs = [helper.make_tensor_value_info("input_ids", i64, ["b", "q"]),
               helper.make_tensor_value_info("position_ids", i64, ["b", "q"]),
-              helper.make_tensor_value_info("attention_mask", f32, ["b", 1, "q", "p_plus_q"]),
+              helper.make_tensor_value_info("attention_mask", f32,
+                                            ["b", 1, "q", "total" if inplace else "p_plus_q"]),
+              *([helper.make_tensor_value_info("seqlens_k", i32, ["b"]),
+                 helper.make_tensor_value_info("total_sequence_length", i32, [])] if inplace else []),
               *[kv(n, "p") for n in past_names(n_layers)]]
     outputs = [helper.make_tensor_value_info("logits", f32, ["b", "q", shapes["vocab_size"]]),
-               *[kv(n, "q") for n in present_names(n_layers)]]
+               *[kv(n, "p" if inplace else "q") for n in present_names(n_layers)]]
     graph = helper.make_graph(g.nodes, "specbeam_fused_decoder", inputs, outputs, g.inits)
     onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset),
                                                           helper.make_opsetid(MS, 1)],
-                                   producer_name="specbeam", producer_version=GRAPH_VERSION)
+                                   producer_name="specbeam",
+                                   producer_version=INPLACE_GRAPH_VERSION if inplace else GRAPH_VERSION)
     onnx_model.ir_version = min(onnx_model.ir_version, 10)
     save(onnx_model, str(path))

@@ -9,13 +9,17 @@ from decoder_wrapper import MASK_MIN
 
 
 class Engine:
-    """A minimal fixed-capacity KV-cache driver for the exported graph (one row)."""
+    """A minimal fixed-capacity KV-cache driver for the exported graph (one row). With `inplace`, the manifest's
+    in-place graph: the new tokens go to slots length.., attention covers length + q slots, and the mask has
+    that many columns; its present output is the whole buffer, of which the new tokens' slots are returned."""
 
-    def __init__(self, model_dir, capacity=12):
+    def __init__(self, model_dir, capacity=12, inplace=False):
         self.capacity = capacity
         self.manifest = json.loads((model_dir / "manifest.json").read_text())
         m = self.manifest
-        self.session = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+        self.inplace = inplace
+        graph = m["inplace"]["file"] if inplace else "model.onnx"
+        self.session = ort.InferenceSession(str(model_dir / graph), providers=["CPUExecutionProvider"])
         self.layers = m["num_layers"]
         # [1, kv_heads, self.capacity, head_dim] per layer and k/v; garbage in the unused slots
         self.cache = [np.random.default_rng(7).standard_normal((1, m["num_kv_heads"], capacity, m["head_dim"]),
@@ -26,14 +30,20 @@ class Engine:
     def run(self, ids, positions, new_mask):
         """new_mask [q, q] of 0/1 among the new tokens; all `length` past slots visible."""
         q = len(ids)
-        mask = np.full((1, 1, q, self.capacity + q), MASK_MIN, dtype=np.float32)
+        first = self.length if self.inplace else self.capacity   # mask column of the first new token
+        mask = np.full((1, 1, q, first + q), MASK_MIN, dtype=np.float32)
         mask[..., : self.length] = 0.0
-        mask[0, 0, :, self.capacity:] = np.where(new_mask, 0.0, MASK_MIN)
+        mask[0, 0, :, first:] = np.where(new_mask, 0.0, MASK_MIN)
         feed = {"input_ids": np.array([ids], dtype=np.int64),
                 "position_ids": np.array([positions], dtype=np.int64), "attention_mask": mask}
+        if self.inplace:
+            feed["seqlens_k"] = np.array([self.length + q - 1], np.int32)
+            feed["total_sequence_length"] = np.array(self.length + q, np.int32)
         for i in range(self.layers):
             feed[f"past.{i}.key"], feed[f"past.{i}.value"] = self.cache[2 * i], self.cache[2 * i + 1]
         logits, *present = self.session.run(None, feed)
+        if self.inplace:
+            present = [p[:, :, self.length: self.length + q] for p in present]
         return logits[0], present
 
     def append(self, present):

@@ -41,13 +41,20 @@ def test_export_writes_every_manifest_field_and_matching_checksums(exported, arc
     assert m["head_dim"] * m["num_heads"] == m["hidden_size"] == 64
     assert m["vocab_size"] == 512 and m["eos_token_ids"]
     assert m["flops_per_token"] > 2 * m["hidden_size"] * m["vocab_size"]
-    assert set(m["files"]) == {"model.onnx", "tokenizer.json", "tokenizer_config.json"}
+    assert set(m["files"]) == {"model.onnx", "model_inplace.onnx", "tokenizer.json", "tokenizer_config.json"}
     for name, digest in m["files"].items():
         assert sha256_file(out / name) == digest
-    diffs = [v for k, v in m["check"].items() if k.endswith("_diff")]
-    assert len(diffs) == 5 and all(0.0 <= d <= m["check"]["tolerance_abs"] for d in diffs)
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.onnx", "tokenizer.json",
-                                                    "tokenizer_config.json"]
+    for check in (m["check"], m["inplace"]["check"]):
+        diffs = [v for k, v in check.items() if k.endswith("_diff")]
+        assert len(diffs) == 5 and all(0.0 <= d <= check["tolerance_abs"] for d in diffs)
+    assert m["inplace"]["file"] == "model_inplace.onnx" and m["inplace"]["graph"] == "fused-inplace-v1"
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.onnx", "model_inplace.onnx",
+                                                    "tokenizer.json", "tokenizer_config.json"]
+
+
+def test_traced_export_has_no_inplace_graph(exported):
+    m = json.loads((exported("llama", "unfused") / "manifest.json").read_text())
+    assert "inplace" not in m and not (exported("llama", "unfused") / "model_inplace.onnx").exists()
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -65,6 +72,15 @@ def test_graph_io_names_and_dynamic_axes_follow_format(exported, arch):
     assert outputs["logits"] == ["b", "q", 512]
     assert outputs["present.0.key"] == ["b", 2 if arch == "qwen2" else 4, "q", 16]
     assert len(inputs) == 3 + 4 and len(outputs) == 1 + 4
+
+    inplace = onnx.load(str(exported(arch) / "model_inplace.onnx")).graph
+    inputs = {v.name: dims(v) for v in inplace.input}
+    outputs = {v.name: dims(v) for v in inplace.output}
+    assert inputs["attention_mask"] == ["b", 1, "q", "total"]
+    assert inputs["seqlens_k"] == ["b"] and inputs["total_sequence_length"] == []
+    # present is the past buffer itself: same shape, the same "p"
+    assert outputs["present.1.value"] == inputs["past.1.value"] == ["b", 2 if arch == "qwen2" else 4, "p", 16]
+    assert len(inputs) == 5 + 4 and len(outputs) == 1 + 4
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -88,6 +104,8 @@ def test_fused_graph_has_at_most_20_nodes_per_layer_after_ort_optimisation(expor
     traced = _nodes_after_ort(exported(arch, "unfused") / "model.onnx", tmp_path)
     assert fused <= 20 * layers + 5  # + embedding, final norm, lm_head
     assert traced > 1.5 * fused
+    inplace = _nodes_after_ort(exported(arch) / "model_inplace.onnx", tmp_path)
+    assert inplace <= 14 * layers + 5 and inplace < fused   # no Reshape/Transpose/Concat around attention
 
 
 @pytest.fixture(scope="module")
@@ -121,13 +139,13 @@ def test_graph_fused_where_fusion_does_not_apply_is_a_clean_error(llama_with_gel
     assert err.startswith("error: --graph fused: activation 'gelu'") and not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("graph", ["auto", "unfused"])
+@pytest.mark.parametrize("graph", ["auto", "unfused", "inplace"])
 @pytest.mark.parametrize("arch", ARCHS)
 def test_tree_nodes_match_linear_hf_forward_of_their_paths(exported, arch, graph):
     from transformers import AutoModelForCausalLM
 
     hf = AutoModelForCausalLM.from_pretrained(TINY / arch / "hf", attn_implementation="sdpa").eval()
-    engine = Engine(exported(arch, graph))
+    engine = Engine(exported(arch, "auto" if graph == "inplace" else graph), inplace=graph == "inplace")
     prompt = [11, 300, 42, 7, 99]
     logits, present = engine.run(prompt, list(range(5)), np.tril(np.ones((5, 5), bool)))
     assert present[0].shape[2] == 5  # only the new tokens come back
@@ -157,10 +175,10 @@ def test_tree_nodes_match_linear_hf_forward_of_their_paths(exported, arch, graph
     assert np.abs(logits[1] - logits[2]).max() > 0.1
 
 
-@pytest.mark.parametrize("graph", ["auto", "unfused"])
+@pytest.mark.parametrize("graph", ["auto", "unfused", "inplace"])
 @pytest.mark.parametrize("arch", ["llama", "qwen2"])
 def test_hidden_past_slots_do_not_change_outputs(exported, arch, graph):
-    engine = Engine(exported(arch, graph))
+    engine = Engine(exported(arch, "auto" if graph == "inplace" else graph), inplace=graph == "inplace")
     _, present = engine.run([3, 4, 5], [0, 1, 2], np.tril(np.ones((3, 3), bool)))
     engine.append(present)
     before, _ = engine.run([6], [3], np.ones((1, 1), bool))
@@ -175,6 +193,7 @@ def test_committed_tiny_model_is_small_checked_and_consistent(arch):
     d = TINY / arch
     m = json.loads((d / "manifest.json").read_text())
     assert (d / "model.onnx").stat().st_size < 1_000_000
+    assert (d / m["inplace"]["file"]).stat().st_size < 1_000_000
     for name, digest in m["files"].items():
         assert sha256_file(d / name) == digest, f"{name} changed after export: rerun make_tiny.py"
     assert (d / "hf" / "model.safetensors").is_file()
