@@ -37,7 +37,22 @@ public record ModelManifest(
         @JsonProperty("inputs") Map<String, String> inputs,
         @JsonProperty("outputs") Map<String, String> outputs,
         @JsonProperty("source") JsonNode source,
-        @JsonProperty("files") Map<String, String> files) {
+        @JsonProperty("files") Map<String, String> files,
+        @JsonProperty("inplace") Inplace inplace) {
+
+    /**
+     * The optional in-place graph next to {@code model.onnx} (FORMAT.md, "In-place graph"): the same model with
+     * GroupQueryAttention writing the new keys/values into the cache buffer it reads, over the first
+     * {@code total_sequence_length} slots only.
+     *
+     * @param file   the graph's file in the model directory
+     * @param graph  which builder wrote it
+     * @param inputs names of its two extra inputs, {@code seqlens_k} and {@code total_sequence_length}
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Inplace(@JsonProperty("file") String file, @JsonProperty("graph") String graph,
+                          @JsonProperty("inputs") Map<String, String> inputs) {
+    }
 
     public static final String FORMAT = "specbeam-onnx-v1";
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -78,6 +93,11 @@ public record ModelManifest(
         }
         if (eosTokenIds == null) {
             throw new ModelLoadException(file + " lists no eos_token_ids");
+        }
+        if (inplace != null && (inplace.file() == null || inplace.inputs() == null
+                || !inplace.inputs().containsKey("seqlens_k") || !inplace.inputs().containsKey("total_sequence_length"))) {
+            throw new ModelLoadException(file + ": its 'inplace' entry needs 'file' and the input names 'seqlens_k' and "
+                    + "'total_sequence_length' (re-export the model)");
         }
         return this;
     }

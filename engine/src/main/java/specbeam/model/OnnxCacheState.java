@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +23,15 @@ import java.util.Map;
  * inputs of a forward (ids, positions, additive mask); the pinned outputs (logits and the new tokens'
  * keys/values); and the tensors over those buffers, created once per call shape. Subclasses decide which
  * slot each node sees (the mask) and where its keys/values go.
+ *
+ * <p>Two graphs can run a forward. {@code model.onnx} takes the whole cache as past and returns the new tokens'
+ * keys/values, which are then copied into their slots. The in-place graph ({@link OnnxCausalLm#inplaceSession()},
+ * where the model has one) reads and writes the cache buffer itself: each row's new tokens land in the
+ * consecutive slots {@code base[row] ..} that the subclass chose, and attention covers only the first
+ * {@code max(base) + q} slots, not the whole capacity. ONNX Runtime's GroupQueryAttention takes one row when
+ * several new tokens follow a past, so a call of several rows and several tokens (batched trees and beams)
+ * runs on {@code model.onnx} and its keys/values are copied to the same slots: where a node lands never
+ * depends on the graph. {@link #newColumn} and {@link #width} say where the mask addresses a call's nodes.
  */
 abstract class OnnxCacheState implements AutoCloseable {
     final OnnxCausalLm model;
@@ -34,23 +44,31 @@ abstract class OnnxCacheState implements AutoCloseable {
     final int layers;
     final float maskMin;
 
-    int capacity;                        // slots per row the buffers below hold
-    FloatBuffer[] keys;                  // per layer: (rows, kv_heads, capacity, head_dim)
-    FloatBuffer[] values;                // per layer: (rows, kv_heads, capacity, head_dim)
+    final boolean inplace;               // the model has an in-place graph: rows get one spare slot (stride)
+    int capacity;                        // slots per row that nodes may use
+    int stride;                          // slots per row in the buffers below: capacity, + 1 spare in place (an
+                                         // idle row of a one-token batch call still gets its slot written)
+    FloatBuffer[] keys;                  // per layer: (rows, kv_heads, stride, head_dim)
+    FloatBuffer[] values;                // per layer: (rows, kv_heads, stride, head_dim)
     private OnnxTensor[] pastKeyTensors; // per layer: views of keys for all rows
     private OnnxTensor[] pastValueTensors;
 
     int maxQ;                            // q the scratch buffers below are sized for
     LongBuffer inputIds;                 // (rows, maxQ)
     LongBuffer positionIds;              // (rows, maxQ)
-    FloatBuffer mask;                    // (rows, 1, maxQ, capacity + maxQ)
+    FloatBuffer mask;                    // (rows, 1, maxQ, width <= stride + maxQ)
     FloatBuffer logits;                  // (rows, maxQ, vocab)
     FloatBuffer[] presentKeys;           // per layer: (rows, kv_heads, maxQ, head_dim)
     FloatBuffer[] presentValues;         // per layer: (rows, kv_heads, maxQ, head_dim)
-    float[] hiddenRow;                   // (capacity + maxQ) of mask_min
+    float[] hiddenRow;                   // (stride + maxQ) of mask_min
     float[] zeros;                       // (capacity) of 0
+    private IntBuffer seqlens;           // (rows): in place, per row of a call the last slot written
+    private IntBuffer totalLength;       // (1): in place, slots attention covers
+    boolean callInplace;                 // the call being prepared runs the in-place graph
+    int width;                           // ... and its mask has this many columns
+    private int[] callBase;              // ... and row i's new node j goes to slot callBase[i] + j
     private boolean closed;
-    private final Map<Long, Bindings> bindings = new HashMap<>();   // per (firstRow, rows, q): tensor views
+    private final Map<Long, Bindings> bindings = new HashMap<>();   // per (graph, firstRow, rows, q): tensor views
     private final List<ByteBuffer> cacheLeases = new ArrayList<>();     // pooled buffers of keys and values
     private final List<ByteBuffer> scratchLeases = new ArrayList<>();   // ... of the scratch inputs and outputs
     final List<ByteBuffer> stateLeases = new ArrayList<>();             // ... held until close (subclasses)
@@ -65,8 +83,37 @@ abstract class OnnxCacheState implements AutoCloseable {
         this.vocab = m.vocabSize();
         this.layers = m.numLayers();
         this.maskMin = (float) m.maskMin();
+        this.inplace = model.inplaceSession() != null;
+        this.callBase = new int[rows];
         allocateCache(capacity);
         ensureQ(8);
+        if (inplace) {
+            seqlens = ints(rows, stateLeases);
+            totalLength = ints(1, stateLeases);
+        }
+    }
+
+    /**
+     * Chooses the graph of a call over rows {@code firstRow ..} whose row {@code i} gets its new nodes in slots
+     * {@code base[i] ..}: the in-place one where GroupQueryAttention allows it (one row, one token per row, or a
+     * prefill with nothing before), else {@code model.onnx}. Sets {@link #width}; columns of the mask then come
+     * from {@link #newColumn}.
+     */
+    final void planCall(int n, int q, int[] base) {
+        boolean noPast = true;
+        int top = 0;
+        for (int i = 0; i < n; i++) {
+            callBase[i] = base[i];
+            noPast &= base[i] == 0;
+            top = Math.max(top, base[i]);
+        }
+        callInplace = inplace && (n == 1 || q == 1 || noPast) && top + q <= stride;
+        width = callInplace ? top + q : stride + q;
+    }
+
+    /** The mask column of new node 0 of row {@code i} of the planned call (node j: + j). */
+    final int newColumn(int i) {
+        return callInplace ? callBase[i] : stride;
     }
 
     /**
@@ -80,6 +127,12 @@ abstract class OnnxCacheState implements AutoCloseable {
         ByteBuffer bytes = model.buffers().take((int) count * 4);
         leases.add(bytes);
         return bytes.asFloatBuffer();
+    }
+
+    private IntBuffer ints(int count, List<ByteBuffer> leases) {
+        ByteBuffer bytes = model.buffers().take(count * 4);
+        leases.add(bytes);
+        return bytes.asIntBuffer();
     }
 
     private LongBuffer longs(int count, List<ByteBuffer> leases) {
@@ -110,18 +163,19 @@ abstract class OnnxCacheState implements AutoCloseable {
         FloatBuffer[] oldValues = values;
         List<ByteBuffer> oldLeases = new ArrayList<>(cacheLeases);
         cacheLeases.clear();
-        int oldCapacity = capacity;
+        int oldStride = stride;
         closeCacheTensors();
         capacity = newCapacity;
+        stride = newCapacity + (inplace ? 1 : 0);
         keys = new FloatBuffer[layers];
         values = new FloatBuffer[layers];
         pastKeyTensors = new OnnxTensor[layers];
         pastValueTensors = new OnnxTensor[layers];
-        long[] shape = {rows, kvHeads, capacity, headDim};
+        long[] shape = {rows, kvHeads, stride, headDim};
         try {
             for (int l = 0; l < layers; l++) {
-                keys[l] = floats((long) rows * kvHeads * capacity * headDim, cacheLeases);
-                values[l] = floats((long) rows * kvHeads * capacity * headDim, cacheLeases);
+                keys[l] = floats((long) rows * kvHeads * stride * headDim, cacheLeases);
+                values[l] = floats((long) rows * kvHeads * stride * headDim, cacheLeases);
                 pastKeyTensors[l] = wrap(keys[l], shape);
                 pastValueTensors[l] = wrap(values[l], shape);
             }
@@ -133,8 +187,8 @@ abstract class OnnxCacheState implements AutoCloseable {
         for (int r = 0; r < keep.length && oldKeys != null; r++) {
             for (int l = 0; l < layers; l++) {
                 for (int h = 0; h < kvHeads; h++) {
-                    int src = (r * kvHeads + h) * oldCapacity * headDim;
-                    int dst = (r * kvHeads + h) * capacity * headDim;
+                    int src = (r * kvHeads + h) * oldStride * headDim;
+                    int dst = (r * kvHeads + h) * stride * headDim;
                     keys[l].put(dst, oldKeys[l], src, keep[r] * headDim);
                     values[l].put(dst, oldValues[l], src, keep[r] * headDim);
                 }
@@ -156,7 +210,7 @@ abstract class OnnxCacheState implements AutoCloseable {
             return;
         }
         int newQ = Math.max(q, maxQ * 2);
-        if ((long) rows * newQ * (capacity + newQ) > Integer.MAX_VALUE / 4) {
+        if ((long) rows * newQ * (stride + newQ) > Integer.MAX_VALUE / 4) {
             newQ = q;
         }
         maxQ = newQ;
@@ -164,7 +218,7 @@ abstract class OnnxCacheState implements AutoCloseable {
         giveBack(scratchLeases);
         inputIds = longs(rows * maxQ, scratchLeases);
         positionIds = longs(rows * maxQ, scratchLeases);
-        mask = floats((long) rows * maxQ * (capacity + maxQ), scratchLeases);
+        mask = floats((long) rows * maxQ * (stride + maxQ), scratchLeases);
         logits = floats((long) rows * maxQ * vocab, scratchLeases);
         presentKeys = new FloatBuffer[layers];
         presentValues = new FloatBuffer[layers];
@@ -172,7 +226,7 @@ abstract class OnnxCacheState implements AutoCloseable {
             presentKeys[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases);
             presentValues[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases);
         }
-        hiddenRow = new float[capacity + maxQ];
+        hiddenRow = new float[stride + maxQ];
         Arrays.fill(hiddenRow, maskMin);
     }
 
@@ -181,14 +235,56 @@ abstract class OnnxCacheState implements AutoCloseable {
      * already filled; {@code fed} real tokens (the rest padding) are reported to the timer.
      */
     final LmState.Logits run(int firstRow, int n, int q, int fed) {
-        Bindings b = bindings(firstRow, n, q);
-        long start = System.nanoTime();
-        try (OrtSession.Result ignored = model.session().run(b.inputs, Collections.emptySet(), b.pinned)) {
-            timer.forward(System.nanoTime() - start, fed, (long) n * q - fed);
+        Bindings b = bindings(firstRow, n, q, callInplace);
+        OrtSession session = callInplace ? model.inplaceSession() : model.session();
+        OnnxTensor callMask = null;
+        OnnxTensor callTotal = null;
+        long start;
+        try {
+            if (callInplace) {   // the mask's width and the attended length change from call to call
+                for (int i = 0; i < n; i++) {
+                    seqlens.put(i, callBase[i] + q - 1);
+                }
+                totalLength.put(0, width);
+                callMask = wrap(mask.slice(0, n * q * width), new long[] {n, 1, q, width});
+                callTotal = OnnxTensor.createTensor(model.env(), totalLength, new long[0]);
+                b.inputs.put(m.inputs().get("attention_mask"), callMask);
+                b.inputs.put(m.inplace().inputs().get("total_sequence_length"), callTotal);
+            }
+            start = System.nanoTime();
+            try (OrtSession.Result ignored = session.run(b.inputs, Collections.emptySet(), b.pinned)) {
+                timer.forward(System.nanoTime() - start, fed, (long) n * q - fed);
+            }
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed on a forward of " + n + "x" + q + " tokens: " + e.getMessage(), e);
+        } finally {
+            if (callMask != null) {
+                callMask.close();
+            }
+            if (callTotal != null) {
+                callTotal.close();
+            }
         }
         return new View(firstRow, q);
+    }
+
+    /**
+     * After a call on {@code model.onnx}, copies node {@code j < counts[i]} of row {@code i} to slot
+     * {@code base[i] + j} of row {@code firstRow + i}, where the in-place graph writes it itself; returns the
+     * floats copied.
+     */
+    final long placePresent(int firstRow, int n, int q, int[] counts) {
+        if (callInplace) {
+            return 0;
+        }
+        long floats = 0;
+        for (int i = 0; i < n; i++) {
+            if (counts[i] > 0) {
+                storePresent(i, 0, q, firstRow + i, callBase[i], counts[i]);
+                floats += 2L * layers * kvHeads * counts[i] * headDim;
+            }
+        }
+        return floats;
     }
 
     /** Copies node {@code node} of a forward's present keys/values (row {@code i} of the call) into a cache slot. */
@@ -196,7 +292,7 @@ abstract class OnnxCacheState implements AutoCloseable {
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < kvHeads; h++) {
                 int src = ((i * kvHeads + h) * q + node) * headDim;
-                int dst = ((row * kvHeads + h) * capacity + slot) * headDim;
+                int dst = ((row * kvHeads + h) * stride + slot) * headDim;
                 keys[l].put(dst, presentKeys[l], src, count * headDim);
                 values[l].put(dst, presentValues[l], src, count * headDim);
             }
@@ -207,7 +303,7 @@ abstract class OnnxCacheState implements AutoCloseable {
     final void moveSlots(int row, int from, int to, int count) {
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < kvHeads; h++) {
-                int base = (row * kvHeads + h) * capacity;
+                int base = (row * kvHeads + h) * stride;
                 keys[l].put((base + to) * headDim, keys[l], (base + from) * headDim, count * headDim);
                 values[l].put((base + to) * headDim, values[l], (base + from) * headDim, count * headDim);
             }
@@ -236,8 +332,8 @@ abstract class OnnxCacheState implements AutoCloseable {
     }
 
     /** The tensors for a call shape, created once and reused (they view the same native buffers). */
-    private Bindings bindings(int firstRow, int n, int q) {
-        long key = ((long) firstRow << 40) | ((long) n << 20) | q;
+    private Bindings bindings(int firstRow, int n, int q, boolean inPlace) {
+        long key = ((long) firstRow << 40) | ((long) n << 20) | ((long) q << 1) | (inPlace ? 1 : 0);
         Bindings cached = bindings.get(key);
         if (cached != null) {
             return cached;
@@ -246,22 +342,30 @@ abstract class OnnxCacheState implements AutoCloseable {
         try {
             b.inputs.put(m.inputs().get("input_ids"), b.own(OnnxTensor.createTensor(model.env(), inputIds.slice(0, n * q), new long[] {n, q})));
             b.inputs.put(m.inputs().get("position_ids"), b.own(OnnxTensor.createTensor(model.env(), positionIds.slice(0, n * q), new long[] {n, q})));
-            b.inputs.put(m.inputs().get("attention_mask"), b.own(wrap(mask.slice(0, n * q * (capacity + q)), new long[] {n, 1, q, capacity + q})));
+            if (!inPlace) {
+                b.inputs.put(m.inputs().get("attention_mask"), b.own(wrap(mask.slice(0, n * q * (stride + q)), new long[] {n, 1, q, stride + q})));
+            } else {
+                b.inputs.put(m.inplace().inputs().get("seqlens_k"), b.own(OnnxTensor.createTensor(model.env(), seqlens.slice(0, n), new long[] {n})));
+            }
             boolean allRows = firstRow == 0 && n == rows;
-            int rowFloats = kvHeads * capacity * headDim;
-            long[] pastShape = {n, kvHeads, capacity, headDim};
+            int rowFloats = kvHeads * stride * headDim;
+            long[] pastShape = {n, kvHeads, stride, headDim};
+            OnnxTensor[] pastKeys = new OnnxTensor[layers];
+            OnnxTensor[] pastValues = new OnnxTensor[layers];
             for (int l = 0; l < layers; l++) {
-                b.inputs.put(m.inputName("past_key", l), allRows ? pastKeyTensors[l]
-                        : b.own(wrap(keys[l].slice(firstRow * rowFloats, n * rowFloats), pastShape)));
-                b.inputs.put(m.inputName("past_value", l), allRows ? pastValueTensors[l]
-                        : b.own(wrap(values[l].slice(firstRow * rowFloats, n * rowFloats), pastShape)));
+                pastKeys[l] = allRows ? pastKeyTensors[l] : b.own(wrap(keys[l].slice(firstRow * rowFloats, n * rowFloats), pastShape));
+                pastValues[l] = allRows ? pastValueTensors[l] : b.own(wrap(values[l].slice(firstRow * rowFloats, n * rowFloats), pastShape));
+                b.inputs.put(m.inputName("past_key", l), pastKeys[l]);
+                b.inputs.put(m.inputName("past_value", l), pastValues[l]);
             }
             b.pinned.put(m.outputs().get("logits"), b.own(wrap(logits.slice(0, n * q * vocab), new long[] {n, q, vocab})));
             long[] presentShape = {n, kvHeads, q, headDim};
             int presentFloats = n * kvHeads * q * headDim;
-            for (int l = 0; l < layers; l++) {
-                b.pinned.put(m.outputName("present_key", l), b.own(wrap(presentKeys[l].slice(0, presentFloats), presentShape)));
-                b.pinned.put(m.outputName("present_value", l), b.own(wrap(presentValues[l].slice(0, presentFloats), presentShape)));
+            for (int l = 0; l < layers; l++) {   // in place: present is the past buffer itself
+                b.pinned.put(m.outputName("present_key", l), inPlace ? pastKeys[l]
+                        : b.own(wrap(presentKeys[l].slice(0, presentFloats), presentShape)));
+                b.pinned.put(m.outputName("present_value", l), inPlace ? pastValues[l]
+                        : b.own(wrap(presentValues[l].slice(0, presentFloats), presentShape)));
             }
         } catch (OrtException e) {
             b.close();

@@ -21,17 +21,19 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
     private final ModelManifest manifest;
     private final OrtEnvironment env;
     private final OrtSession session;
+    private final OrtSession inplaceSession;   // the manifest's in-place graph, or null: see inplaceSession()
     private final ExecutionProvider provider;
     private final Set<String> outputNames;
     private final Path dir;
     private final BufferPool buffers = new BufferPool();
 
     private OnnxCausalLm(Path dir, ModelManifest manifest, OrtEnvironment env, OrtSession session,
-                         ExecutionProvider provider) {
+                         OrtSession inplaceSession, ExecutionProvider provider) {
         this.dir = dir;
         this.manifest = manifest;
         this.env = env;
         this.session = session;
+        this.inplaceSession = inplaceSession;
         this.provider = provider;
         Set<String> names = new LinkedHashSet<>();
         names.add(manifest.outputs().get("logits"));
@@ -73,7 +75,25 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
             }
             OrtSession session = env.createSession(model.toString(), options);
             checkSignature(session, manifest, model);
-            return new OnnxCausalLm(dir, manifest, env, session, used);
+            OrtSession inplace = null;
+            if (manifest.inplace() != null && used == ExecutionProvider.CPU && inplaceWanted()) {
+                Path file = dir.resolve(manifest.inplace().file());
+                if (!Files.isRegularFile(file)) {
+                    session.close();
+                    throw new ModelLoadException(dir + " lacks " + manifest.inplace().file()
+                            + " named in its manifest's 'inplace' entry (re-export the model)");
+                }
+                inplace = env.createSession(file.toString(), options);
+                for (String key : new String[] {"seqlens_k", "total_sequence_length"}) {
+                    if (!inplace.getInputNames().contains(manifest.inplace().inputs().get(key))) {
+                        inplace.close();
+                        session.close();
+                        throw new ModelLoadException(file + " lacks input '" + manifest.inplace().inputs().get(key)
+                                + "' named in its manifest: re-export the model with models/export.py");
+                    }
+                }
+            }
+            return new OnnxCausalLm(dir, manifest, env, session, inplace, used);
         } catch (OrtException e) {
             throw new ModelLoadException(model + " cannot be loaded by ONNX Runtime (" + oneLine(e.getMessage())
                     + "); the file is corrupt or not an exported model: re-export it with models/export.py", e);
@@ -101,7 +121,7 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
             return;
         }
         for (Map.Entry<String, String> e : files.entrySet()) {
-            if (!e.getKey().startsWith("model.onnx")) {
+            if (!e.getKey().endsWith(".onnx") && !e.getKey().startsWith("model.onnx")) {
                 continue;
             }
             Path file = dir.resolve(e.getKey());
@@ -206,6 +226,24 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         return session;
     }
 
+    /**
+     * The in-place graph's session (GroupQueryAttention writing new keys/values into the cache buffer), or null
+     * when the manifest has none, the model runs on CUDA (the operator has no float32 CUDA kernel), or
+     * {@code -Dspecbeam.inplace=false} turns it off for a side-by-side measurement.
+     */
+    OrtSession inplaceSession() {
+        return inplaceSession;
+    }
+
+    /** {@code -Dspecbeam.inplace}: {@code true} (default) runs the in-place graph where the manifest has one. */
+    static boolean inplaceWanted() {
+        String v = System.getProperty("specbeam.inplace", "true");
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("-Dspecbeam.inplace must be 'true' or 'false', not '" + v + "'");
+        }
+        return v.equals("true");
+    }
+
     Set<String> outputNames() {
         return outputNames;
     }
@@ -213,6 +251,9 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
     @Override
     public void close() {
         try {
+            if (inplaceSession != null) {
+                inplaceSession.close();
+            }
             session.close();
         } catch (OrtException e) {
             throw new IllegalStateException("closing the ONNX Runtime session failed", e);

@@ -4,10 +4,11 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * {@link LmState} on ONNX Runtime, one cache row per sequence ({@link OnnxCacheState} holds the buffers). The
- * graph returns only the new tokens' keys/values, into pinned output buffers, and those few entries are copied
- * into their slots. Rollback is a length change; row reordering and tree-path gathering move only the
- * rows/slots concerned.
+ * {@link LmState} on ONNX Runtime, one cache row per sequence ({@link OnnxCacheState} holds the buffers). A
+ * row's nodes take the slots right after its prefix and pending nodes, in call order: the in-place graph writes
+ * them there itself, and after a call on {@code model.onnx} the new tokens' keys/values are copied there from
+ * its outputs. Rollback is a length change; row reordering and tree-path gathering move only the rows/slots
+ * concerned.
  */
 final class OnnxLmState extends OnnxCacheState implements LmState {
     private FloatBuffer[] scratchKeys;         // per layer: like keys, only rows being overwritten are used
@@ -19,6 +20,8 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
     private final long[][] slotContent;        // (rows, capacity): id of the KV entry held by each slot, so that
                                                // reordering copies only where rows differ (beams share prefixes)
     private long nextContent = 1;
+    private int[] bases = new int[0];          // per row of a call: its first new slot (length + pending)
+    private int[] counts = new int[0];         // per row of a call: its new tokens
 
     OnnxLmState(OnnxCausalLm model, int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
         super(model, rows, capacity, timer);
@@ -53,10 +56,19 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
 
     /** Fills input_ids, position_ids and the tree mask for rows firstRow.. ; returns real tokens fed. */
     private int fillInputs(int firstRow, int[][] tokens, int[][] parents, int q) {
-        int width = capacity + q;
+        if (bases.length < tokens.length) {
+            bases = new int[tokens.length];
+            counts = new int[tokens.length];
+        }
+        for (int i = 0; i < tokens.length; i++) {
+            bases[i] = length[firstRow + i] + pending[firstRow + i];
+            counts[i] = tokens[i].length;
+        }
+        planCall(tokens.length, q, bases);
         int filler = m.fillerTokenId();
         int fed = 0;
         for (int i = 0; i < tokens.length; i++) {
+            int col = newColumn(i);
             int row = firstRow + i;
             int len = length[row];
             int before = pending[row];
@@ -77,7 +89,7 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                 if (j >= count) {   // padding: sees the prefix and itself, result ignored
                     inputIds.put(at, filler);
                     positionIds.put(at, Math.min(len, m.maxPositions() - 1));
-                    mask.put(base + capacity + j, 0f);
+                    mask.put(base + col + j, 0f);
                     continue;
                 }
                 int self = before + j;
@@ -91,31 +103,25 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                 inputIds.put(at, tokens[i][j]);
                 positionIds.put(at, Math.min(len + depthOf[self], m.maxPositions() - 1));
                 for (int a = self; a >= 0; a = parentOf[a]) {
-                    mask.put(a >= before ? base + capacity + (a - before) : base + len + a, 0f);
+                    mask.put(a >= before ? base + col + (a - before) : base + len + a, 0f);
                 }
             }
         }
         return fed;
     }
 
-    /** Copies the new tokens' keys/values into their cache slots (after each row's prefix). */
+    /** The new tokens join their rows' pending trees (after each row's prefix); their keys/values are put there. */
     private void appendPresent(int firstRow, int[][] tokens, int q) {
-        long floatsMoved = 0;
+        long floatsCopied = placePresent(firstRow, tokens.length, q, counts);
         for (int i = 0; i < tokens.length; i++) {
             int row = firstRow + i;
-            int count = tokens[i].length;
             int first = length[row] + pending[row];
-            pending[row] += count;
-            if (count == 0) {
-                continue;
-            }
-            for (int j = 0; j < count; j++) {
+            for (int j = 0; j < counts[i]; j++) {
                 slotContent[row][first + j] = nextContent++;
             }
-            storePresent(i, 0, q, row, first, count);
-            floatsMoved += 2L * layers * kvHeads * count * headDim;
+            pending[row] += counts[i];
         }
-        timer.kvBytes(floatsMoved * 4);
+        timer.kvBytes(floatsCopied * 4);
     }
 
     @Override
@@ -165,8 +171,8 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                     scratchKeys = new FloatBuffer[layers];
                     scratchValues = new FloatBuffer[layers];
                     for (int l = 0; l < layers; l++) {
-                        scratchKeys[l] = floats((long) rows * kvHeads * capacity * headDim, stateLeases);
-                        scratchValues[l] = floats((long) rows * kvHeads * capacity * headDim, stateLeases);
+                        scratchKeys[l] = floats((long) rows * kvHeads * stride * headDim, stateLeases);
+                        scratchValues[l] = floats((long) rows * kvHeads * stride * headDim, stateLeases);
                     }
                 }
                 floatsMoved += copyRow(keys, values, src, scratchKeys, scratchValues, src, 0, length[src] + pending[src]);
@@ -221,8 +227,8 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
         }
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < kvHeads; h++) {
-                int src = ((fromRow * kvHeads + h) * capacity + from) * headDim;
-                int dst = ((toRow * kvHeads + h) * capacity + from) * headDim;
+                int src = ((fromRow * kvHeads + h) * stride + from) * headDim;
+                int dst = ((toRow * kvHeads + h) * stride + from) * headDim;
                 toK[l].put(dst, fromK[l], src, slots * headDim);
                 toV[l].put(dst, fromV[l], src, slots * headDim);
             }

@@ -6,12 +6,21 @@ import java.util.Arrays;
  * {@link TreeState} on ONNX Runtime: per prompt one cache row ({@link OnnxCacheState} holds the buffers) whose
  * slots hold the nodes of a token tree. Every forward feeds only the new nodes; the mask lets each see its
  * ancestors' slots, and positions are explicit, so slot order carries no meaning. Beams are node ids, so
- * re-choosing beams copies nothing. A dropped node's slot is free at once and the next new node is stored
- * there — the new keys/values are copied out of the forward's output anyway, so reusing a hole costs nothing
- * and no live entry ever moves. The cache grows (by half, copying the used slots once) only when the live
- * nodes and a forward's new ones do not fit.
+ * re-choosing beams copies nothing.
+ *
+ * <p>Where the model has an in-place graph, new nodes are appended after the row's highest used slot, where
+ * ONNX Runtime writes their keys/values itself and attention covers only the used slots. Dropped nodes leave
+ * holes; a row is compacted in place (live slots moved down, in order) when its holes reach
+ * {@link #COMPACT_HOLES} and a quarter of its live nodes, or when new nodes would not fit: the topmost live
+ * slots move into the holes, so every slot moved removes a hole, at most one move per node ever appended.
+ * Moving a slot costs about what attending over it for one or two forwards costs, so compacting early pays. Without an
+ * in-place graph the keys/values are copied out of the forward's outputs anyway, so a dropped node's slot is
+ * reused by the next new node and no live entry ever moves. Either way the cache grows (by half, copying the
+ * used slots once) only when the live nodes and a forward's new ones do not fit.
  */
 final class OnnxTreeState extends OnnxCacheState implements TreeState {
+    /** Holes a row tolerates before it is compacted (in place, and at least a quarter of its live nodes). */
+    static final int COMPACT_HOLES = 8;
     private final int maxCapacity;
     private final int[] used;          // per row: high-water mark of slots in use
     private final int[] live;          // per row: slots holding retained nodes
@@ -26,6 +35,8 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
     private boolean[][] slotLive;      // (rows, capacity): retained (or an ancestor of a retained node)
     private final int[][] idSlot;      // per row, per id: slot, -1 once dropped
     private int[][] callSlots;         // (rows, q): slot of each node of the current forward
+    private final int[] callBases;     // per row: used before the current forward (its first appended slot)
+    private final int[] callCounts;    // per row: nodes of the current forward
 
     OnnxTreeState(OnnxCausalLm model, int rows, int capacity, int maxCapacity, OnnxCausalLm.OrtTimer timer) {
         super(model, rows, Math.max(1, Math.min(capacity, maxCapacity)), timer);
@@ -49,6 +60,8 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
         this.slotLive = new boolean[rows][this.capacity];
         this.idSlot = new int[rows][64];
         this.callSlots = new int[rows][8];
+        this.callBases = new int[rows];
+        this.callCounts = new int[rows];
     }
 
     @Override
@@ -105,25 +118,46 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
         if (callSlots[0].length < q) {
             callSlots = new int[rows][Math.max(q, 2 * callSlots[0].length)];
         }
+        for (int r = 0; r < rows; r++) {
+            callBases[r] = used[r];
+            callCounts[r] = tokens[r].length;
+        }
+        planCall(rows, q, callBases);
         fillInputs(tokens, parents, q);
         LmState.Logits out = run(0, rows, q, fed);
+        if (inplace) {   // appended: in place already, or copied to the same slots from model.onnx's outputs
+            timer.kvBytes(4 * placePresent(0, rows, q, callCounts));
+        } else {
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < tokens[r].length; j++) {
+                    storePresent(r, j, q, r, callSlots[r][j], 1);
+                }
+            }
+            timer.kvBytes(slotBytes(fed));
+        }
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < tokens[r].length; j++) {
-                int slot = callSlots[r][j];
-                storePresent(r, j, q, r, slot, 1);
-                slotNode[r][slot] = -1;
+                slotNode[r][callSlots[r][j]] = -1;
             }
             nextId[r] += tokens[r].length;
         }
-        timer.kvBytes(slotBytes(fed));
         return out;
     }
 
-    /** Grows the cache (all rows share one stride) when a row's live nodes plus its new ones do not fit. */
+    /**
+     * Compacts rows (in place) and grows the cache (all rows share one stride) when a row's live nodes plus its
+     * new ones do not fit.
+     */
     private void makeRoom(int[][] tokens) {
         int need = 0;
         for (int r = 0; r < rows; r++) {
             int count = tokens[r].length;
+            if (inplace) {
+                int holes = used[r] - live[r];
+                if (holes > 0 && (used[r] + count > capacity || holes >= Math.max(COMPACT_HOLES, live[r] / 4))) {
+                    compact(r);
+                }
+            }
             need = Math.max(need, used[r] + Math.max(0, count - freeCount[r]));
             if (live[r] + count > maxCapacity) {
                 throw new IllegalStateException("the token tree needs " + (live[r] + count) + " cache slots in row "
@@ -148,6 +182,56 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
         slotLive = liveFlags;
     }
 
+    /**
+     * Fills a row's holes with its topmost live slots, so that the live nodes take slots {@code 0 .. live-1}: each
+     * hole below that line costs one slot moved, the fewest any compaction can move (slot order has no meaning;
+     * the prompt's chain at the bottom never moves).
+     */
+    private void compact(int r) {
+        int[] to = new int[used[r]];
+        boolean[] isLive = slotLive[r];
+        int lo = 0;
+        int hi = used[r] - 1;
+        long moved = 0;
+        for (int s = 0; s < used[r]; s++) {
+            to[s] = isLive[s] ? s : -1;
+        }
+        while (true) {
+            while (lo < hi && isLive[lo]) {
+                lo++;
+            }
+            while (hi > lo && !isLive[hi]) {
+                hi--;
+            }
+            if (lo >= hi) {
+                break;
+            }
+            moveSlots(r, hi, lo, 1);
+            to[hi] = lo;
+            moved++;
+            lo++;
+            hi--;
+        }
+        int top = 0;
+        for (int s = 0; s < used[r]; s++) {   // writes go to holes or to s itself: no live entry is read after it
+            int d = to[s];
+            if (d < 0) {
+                continue;
+            }
+            int parent = slotParent[r][s];
+            slotParent[r][d] = parent < 0 ? -1 : to[parent];
+            slotDepth[r][d] = slotDepth[r][s];
+            slotId[r][d] = slotId[r][s];
+            idSlot[r][slotId[r][d]] = d;
+            top = Math.max(top, d + 1);
+        }
+        Arrays.fill(isLive, 0, top, true);
+        Arrays.fill(isLive, top, used[r], false);
+        used[r] = top;
+        freeCount[r] = 0;
+        timer.kvBytesMoved(slotBytes(moved));
+    }
+
     private int[][] resize(int[][] perRow, int size) {
         int[][] out = new int[rows][];
         for (int r = 0; r < rows; r++) {
@@ -162,9 +246,9 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
 
     /** Fills ids, positions and the tree mask; gives each new node a slot (a free one first) and its bookkeeping. */
     private void fillInputs(int[][] tokens, int[][] parents, int q) {
-        int width = capacity + q;
         int filler = m.fillerTokenId();
         for (int r = 0; r < rows; r++) {
+            int col = newColumn(r);
             int count = tokens[r].length;
             int firstId = nextId[r];
             if (idSlot[r].length < firstId + count) {
@@ -177,11 +261,11 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
                 if (j >= count) {   // padding: sees only itself, its result is ignored
                     inputIds.put(at, filler);
                     positionIds.put(at, 0);
-                    mask.put(base + capacity + j, 0f);
+                    mask.put(base + col + j, 0f);
                     continue;
                 }
                 int parentSlot = parentSlot(r, parents[r][j], firstId, j);
-                int slot = freeCount[r] > 0 ? free[r][--freeCount[r]] : used[r]++;
+                int slot = !inplace && freeCount[r] > 0 ? free[r][--freeCount[r]] : used[r]++;
                 callSlots[r][j] = slot;
                 slotNode[r][slot] = j;
                 slotParent[r][slot] = parentSlot;
@@ -200,7 +284,7 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
                 for (int a = slot; a >= 0; a = slotParent[r][a]) {
                     int node = slotNode[r][a];
                     if (node >= 0) {
-                        mask.put(base + capacity + node, 0f);   // a node of this forward
+                        mask.put(base + col + node, 0f);   // a node of this forward
                     } else if (a < rootChain[r]) {
                         mask.put(base, zeros, 0, a + 1);        // the whole chain above: one bulk write
                         break;
@@ -253,7 +337,7 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
             used[row]--;
         }
         freeCount[row] = 0;
-        for (int s = 0; s < used[row]; s++) {
+        for (int s = 0; !inplace && s < used[row]; s++) {   // appended rows are compacted instead
             if (!flags[s]) {
                 free[row][freeCount[row]++] = s;
             }
