@@ -13,6 +13,10 @@ token tree is scored exactly as by the traced graph; the new keys/values leave t
 `present.*` before the concatenation (new tokens only). Grouped-query attention repeats the kv
 heads for MultiHeadAttention (Expand + Reshape); the cache and `present` keep kv_heads.
 
+With `inplace=True`, `build` writes the in-place graph instead (FORMAT.md, "In-place graph"): the same nodes
+with GroupQueryAttention on a KV buffer bound as both past and present, plus the inputs `seqlens_k` and
+`total_sequence_length`; it attends over the used slots only and copies nothing.
+
 `build(model, path)` raises `Unfusable` with the reason for a model it does not cover
 (export.py then writes the traced graph): architectures other than those in `BUILDERS`, a
 rotary embedding that depends on the sequence length, activations other than SiLU, ...
