@@ -88,6 +88,36 @@ class BadInputTest {
     }
 
     @Test
+    void missingInplaceGraphIsNamed() throws IOException {
+        Path missing = copyOf(TestModels.tiny("llama"));
+        Files.delete(missing.resolve("model_inplace.onnx"));
+        assertThatThrownBy(() -> Engine.open(EngineOptions.of(missing, null)))
+                .isInstanceOf(ModelLoadException.class).hasMessageContaining("lacks model_inplace.onnx");
+    }
+
+    @Test
+    void corruptInplaceGraphFailsItsChecksum() throws IOException {
+        Path flipped = copyOf(TestModels.tiny("llama"));
+        byte[] bytes = Files.readAllBytes(flipped.resolve("model_inplace.onnx"));
+        bytes[bytes.length / 2] ^= 0x5A;
+        Files.write(flipped.resolve("model_inplace.onnx"), bytes);
+        assertThatThrownBy(() -> Engine.open(EngineOptions.of(flipped, null)))
+                .isInstanceOf(ModelLoadException.class).hasMessageContaining("model_inplace.onnx does not match its manifest checksum");
+    }
+
+    @Test
+    void unloadableInplaceGraphIsNamed() throws IOException {
+        Path garbage = copyOf(TestModels.tiny("llama"));
+        Files.writeString(garbage.resolve("model_inplace.onnx"), "not an onnx graph");
+        Path manifest = garbage.resolve("manifest.json");
+        Files.writeString(manifest, Files.readString(manifest)
+                .replaceAll("\"model_inplace.onnx\": \"sha256:[0-9a-f]+\"", "\"unused\": \"x\""));
+        assertThatThrownBy(() -> Engine.open(EngineOptions.of(garbage, null)))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("model_inplace.onnx cannot be loaded by ONNX Runtime");
+    }
+
+    @Test
     void corruptManifestIsNamed() throws IOException {
         Path dir = copyOf(TestModels.tiny("llama"));
         Files.writeString(dir.resolve("manifest.json"), "{ not json");

@@ -270,21 +270,17 @@ abstract class OnnxCacheState implements AutoCloseable {
 
     /**
      * After a call on {@code model.onnx}, copies node {@code j < counts[i]} of row {@code i} to slot
-     * {@code base[i] + j} of row {@code firstRow + i}, where the in-place graph writes it itself; returns the
-     * floats copied.
+     * {@code base[i] + j} of row {@code firstRow + i}, where the in-place graph writes it itself.
      */
-    final long placePresent(int firstRow, int n, int q, int[] counts) {
+    final void placePresent(int firstRow, int n, int q, int[] counts) {
         if (callInplace) {
-            return 0;
+            return;
         }
-        long floats = 0;
         for (int i = 0; i < n; i++) {
             if (counts[i] > 0) {
                 storePresent(i, 0, q, firstRow + i, callBase[i], counts[i]);
-                floats += 2L * layers * kvHeads * counts[i] * headDim;
             }
         }
-        return floats;
     }
 
     /** Copies node {@code node} of a forward's present keys/values (row {@code i} of the call) into a cache slot. */

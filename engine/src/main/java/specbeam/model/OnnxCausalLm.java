@@ -83,7 +83,13 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
                     throw new ModelLoadException(dir + " lacks " + manifest.inplace().file()
                             + " named in its manifest's 'inplace' entry (re-export the model)");
                 }
-                inplace = env.createSession(file.toString(), options);
+                try {
+                    inplace = env.createSession(file.toString(), options);
+                } catch (OrtException e) {
+                    session.close();
+                    throw new ModelLoadException(file + " cannot be loaded by ONNX Runtime (" + oneLine(e.getMessage())
+                            + "); the file is corrupt or not an exported model: re-export it with models/export.py", e);
+                }
                 for (String key : new String[] {"seqlens_k", "total_sequence_length"}) {
                     if (!inplace.getInputNames().contains(manifest.inplace().inputs().get(key))) {
                         inplace.close();
@@ -264,7 +270,10 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
     public interface OrtTimer {
         void ortNanos(long nanos, int tokensFed);
 
-        /** Bytes of KV cache written or moved by the engine (new entries stored after a forward included). */
+        /**
+         * Bytes of KV cache written or moved: the new entries of a forward (written by ONNX Runtime in place, or
+         * copied from model.onnx's outputs) and every later move.
+         */
         void kvBytes(long bytes);
 
         /** Bytes of KV cache moved after they were stored (rows reordered, paths gathered, compaction, growth). */

@@ -112,7 +112,8 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
 
     /** The new tokens join their rows' pending trees (after each row's prefix); their keys/values are put there. */
     private void appendPresent(int firstRow, int[][] tokens, int q) {
-        long floatsCopied = placePresent(firstRow, tokens.length, q, counts);
+        placePresent(firstRow, tokens.length, q, counts);
+        long written = 0;
         for (int i = 0; i < tokens.length; i++) {
             int row = firstRow + i;
             int first = length[row] + pending[row];
@@ -120,8 +121,9 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                 slotContent[row][first + j] = nextContent++;
             }
             pending[row] += counts[i];
+            written += counts[i];
         }
-        timer.kvBytes(floatsCopied * 4);
+        timer.kvBytes(slotBytes(written));   // the new entries, whether ONNX Runtime wrote them in place or we copied
     }
 
     @Override

@@ -126,15 +126,15 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
         fillInputs(tokens, parents, q);
         LmState.Logits out = run(0, rows, q, fed);
         if (inplace) {   // appended: in place already, or copied to the same slots from model.onnx's outputs
-            timer.kvBytes(4 * placePresent(0, rows, q, callCounts));
+            placePresent(0, rows, q, callCounts);
         } else {
             for (int r = 0; r < rows; r++) {
                 for (int j = 0; j < tokens[r].length; j++) {
                     storePresent(r, j, q, r, callSlots[r][j], 1);
                 }
             }
-            timer.kvBytes(slotBytes(fed));
         }
+        timer.kvBytes(slotBytes(fed));   // the new entries, whether ONNX Runtime wrote them in place or we copied
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < tokens[r].length; j++) {
                 slotNode[r][callSlots[r][j]] = -1;
