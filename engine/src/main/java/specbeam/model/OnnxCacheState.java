@@ -94,7 +94,7 @@ abstract class OnnxCacheState implements AutoCloseable {
     }
 
     /**
-     * Chooses the graph of a call over rows {@code firstRow ..} whose row {@code i} gets its new nodes in slots
+     * Chooses the graph of a call over {@code n} rows whose row {@code i} gets its new nodes in slots
      * {@code base[i] ..}: the in-place one where GroupQueryAttention allows it (one row, one token per row, or a
      * prefill with nothing before), else {@code model.onnx}. Sets {@link #width}; columns of the mask then come
      * from {@link #newColumn}.

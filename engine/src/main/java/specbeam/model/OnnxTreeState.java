@@ -10,10 +10,10 @@ import java.util.Arrays;
  *
  * <p>Where the model has an in-place graph, new nodes are appended after the row's highest used slot, where
  * ONNX Runtime writes their keys/values itself and attention covers only the used slots. Dropped nodes leave
- * holes; a row is compacted in place (live slots moved down, in order) when its holes reach
- * {@link #COMPACT_HOLES} and a quarter of its live nodes, or when new nodes would not fit: the topmost live
- * slots move into the holes, so every slot moved removes a hole, at most one move per node ever appended.
- * Moving a slot costs about what attending over it for one or two forwards costs, so compacting early pays. Without an
+ * holes; a row is compacted in place when its holes reach {@link #COMPACT_HOLES} and a quarter of its live
+ * nodes, or when new nodes would not fit: the topmost live slots move into the holes, so every slot moved
+ * removes a hole, at most one move per node ever appended. Moving a slot costs about what attending over it for
+ * one or two forwards costs, so compacting early pays. Without an
  * in-place graph the keys/values are copied out of the forward's outputs anyway, so a dropped node's slot is
  * reused by the next new node and no live entry ever moves. Either way the cache grows (by half, copying the
  * used slots once) only when the live nodes and a forward's new ones do not fit.
