@@ -1,6 +1,8 @@
 package specbeam;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.Mode;
@@ -66,55 +68,35 @@ class BadInputTest {
                 .isInstanceOf(ModelLoadException.class).hasMessageContaining("does not exist");
     }
 
-    @Test
-    void corruptModelFileFailsItsChecksum() throws IOException {
+    @ParameterizedTest
+    @ValueSource(strings = {"model.onnx", "model_inplace.onnx"})
+    void corruptModelFileFailsItsChecksum(String file) throws IOException {
         Path dir = copyOf(TestModels.tiny("llama"));
-        byte[] bytes = Files.readAllBytes(dir.resolve("model.onnx"));
+        byte[] bytes = Files.readAllBytes(dir.resolve(file));
         bytes[bytes.length / 2] ^= 0x5A;
-        Files.write(dir.resolve("model.onnx"), bytes);
+        Files.write(dir.resolve(file), bytes);
         assertThatThrownBy(() -> Engine.open(EngineOptions.of(dir, null)))
-                .isInstanceOf(ModelLoadException.class).hasMessageContaining("does not match its manifest checksum");
+                .isInstanceOf(ModelLoadException.class).hasMessageContaining(file + " does not match its manifest checksum");
     }
 
-    @Test
-    void corruptModelFileWithAMatchingManifestIsReportedByOnnxRuntime() throws IOException {
+    @ParameterizedTest
+    @ValueSource(strings = {"model.onnx", "model_inplace.onnx"})
+    void corruptModelFileWithAMatchingManifestIsReportedByOnnxRuntime(String file) throws IOException {
         Path dir = copyOf(TestModels.tiny("llama"));
-        Files.writeString(dir.resolve("model.onnx"), "not an onnx graph");
+        Files.writeString(dir.resolve(file), "not an onnx graph");
         Path manifest = dir.resolve("manifest.json");
-        String text = Files.readString(manifest).replaceAll("\"model.onnx\": \"sha256:[0-9a-f]+\"", "\"unused\": \"x\"");
+        String text = Files.readString(manifest).replaceAll("\"" + file + "\": \"sha256:[0-9a-f]+\"", "\"unused\": \"x\"");
         Files.writeString(manifest, text);
         assertThatThrownBy(() -> Engine.open(EngineOptions.of(dir, null)))
-                .isInstanceOf(ModelLoadException.class).hasMessageContaining("cannot be loaded by ONNX Runtime");
+                .isInstanceOf(ModelLoadException.class).hasMessageContaining(file + " cannot be loaded by ONNX Runtime");
     }
 
     @Test
     void missingInplaceGraphIsNamed() throws IOException {
-        Path missing = copyOf(TestModels.tiny("llama"));
-        Files.delete(missing.resolve("model_inplace.onnx"));
-        assertThatThrownBy(() -> Engine.open(EngineOptions.of(missing, null)))
+        Path dir = copyOf(TestModels.tiny("llama"));
+        Files.delete(dir.resolve("model_inplace.onnx"));
+        assertThatThrownBy(() -> Engine.open(EngineOptions.of(dir, null)))
                 .isInstanceOf(ModelLoadException.class).hasMessageContaining("lacks model_inplace.onnx");
-    }
-
-    @Test
-    void corruptInplaceGraphFailsItsChecksum() throws IOException {
-        Path flipped = copyOf(TestModels.tiny("llama"));
-        byte[] bytes = Files.readAllBytes(flipped.resolve("model_inplace.onnx"));
-        bytes[bytes.length / 2] ^= 0x5A;
-        Files.write(flipped.resolve("model_inplace.onnx"), bytes);
-        assertThatThrownBy(() -> Engine.open(EngineOptions.of(flipped, null)))
-                .isInstanceOf(ModelLoadException.class).hasMessageContaining("model_inplace.onnx does not match its manifest checksum");
-    }
-
-    @Test
-    void unloadableInplaceGraphIsNamed() throws IOException {
-        Path garbage = copyOf(TestModels.tiny("llama"));
-        Files.writeString(garbage.resolve("model_inplace.onnx"), "not an onnx graph");
-        Path manifest = garbage.resolve("manifest.json");
-        Files.writeString(manifest, Files.readString(manifest)
-                .replaceAll("\"model_inplace.onnx\": \"sha256:[0-9a-f]+\"", "\"unused\": \"x\""));
-        assertThatThrownBy(() -> Engine.open(EngineOptions.of(garbage, null)))
-                .isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("model_inplace.onnx cannot be loaded by ONNX Runtime");
     }
 
     @Test
