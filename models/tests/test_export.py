@@ -129,6 +129,26 @@ def test_auto_falls_back_to_the_traced_graph_where_fusion_does_not_apply(llama_w
     assert m["graph"] == "traced" and max(v for k, v in m["check"].items() if k.endswith("diff")) < 1e-3
 
 
+def test_an_inplace_graph_that_fails_its_check_is_left_out(tmp_path, monkeypatch):
+    """model.onnx is published alone (the engine then runs it alone) when the in-place graph fails its check."""
+    import export
+    import export_check
+
+    real = export_check.run_checks
+
+    def failing_inplace(*args, inplace=False, **kwargs):
+        if inplace:
+            raise export_check.CheckFailed("forced for the test")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_check, "run_checks", failing_inplace)
+    with pytest.warns(UserWarning, match="no in-place graph: forced for the test"):
+        export.main(["--model", str(TINY / "llama" / "hf"), "--out", str(tmp_path / "o")])
+    m = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert m["graph"] == "fused-v1" and "inplace" not in m and "model_inplace.onnx" not in m["files"]
+    assert not (tmp_path / "o" / "model_inplace.onnx").exists()
+
+
 def test_graph_fused_where_fusion_does_not_apply_is_a_clean_error(llama_with_gelu, tmp_path, capsys):
     import export
     from common import run_cli
