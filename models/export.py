@@ -247,6 +247,57 @@ def write_inplace_graph(args, model, shapes: dict, onnx_dir: Path) -> dict | Non
             "check": check}
 
 
+def store_weights_once(onnx_dir: Path, inplace_file: str, shapes: dict, min_bytes: int = 1024) -> int:
+    """model.onnx and the in-place graph carry the same weights: store them once, in model.onnx.data, which both
+    graphs reference (ONNX external data; tensors of the same bytes share one offset, aligned to 4 KiB). Both
+    graphs are then run on the same random inputs as before and must give bit-identical outputs. Returns the
+    bytes of model.onnx.data."""
+    import hashlib
+
+    import numpy as np
+    import onnx
+    from onnx.external_data_helper import set_external_data
+
+    from decoder_wrapper import MASK_MIN
+    from dedupe_tied import _outputs, _random_feeds
+    from export_check import InplaceAdapter
+
+    paths = [onnx_dir / "model.onnx", onnx_dir / inplace_file]
+    before = [p.read_bytes() for p in paths]
+    data, offsets = bytearray(), {}   # (dtype, sha256 of the bytes) -> offset in model.onnx.data
+    for path in paths:
+        model = onnx.load(str(path))
+        for init in model.graph.initializer:
+            if init.data_location == onnx.TensorProto.EXTERNAL or len(init.raw_data) < min_bytes:
+                continue   # small constants stay inline
+            raw = init.raw_data
+            key = (init.data_type, hashlib.sha256(raw).hexdigest())
+            if key not in offsets:
+                data.extend(b"\0" * (-len(data) % 4096))
+                offsets[key] = len(data)
+                data.extend(raw)
+            set_external_data(init, "model.onnx.data", offset=offsets[key], length=len(raw))
+            init.ClearField("raw_data")
+        onnx.save(model, str(path))
+    (onnx_dir / "model.onnx.data").write_bytes(bytes(data))
+
+    import onnxruntime as ort
+
+    manifest = {"num_kv_heads": shapes["kv_heads"], "head_dim": shapes["head_dim"], "vocab_size": shapes["vocab_size"],
+                "num_layers": shapes["num_layers"], "mask_min": MASK_MIN}
+    for q, p, seed in ((6, 4, 0), (1, 7, 1)):
+        feeds = _random_feeds(manifest, q, p, seed)
+        for old, path in zip(before, paths):
+            if path.name == inplace_file:
+                run = lambda graph: InplaceAdapter(ort.InferenceSession(graph, providers=["CPUExecutionProvider"])).run(None, feeds)
+                got, want = run(str(path)), run(old)
+            else:
+                got, want = _outputs(str(path), feeds), _outputs(old, feeds)
+            if not all(np.array_equal(a, b) for a, b in zip(got, want)):
+                raise CliError(f"{path.name} changed its outputs when its weights moved to model.onnx.data")
+    return len(data)
+
+
 def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict, graph: str,
                    inplace: dict | None = None) -> dict:
     import onnx
@@ -354,6 +405,8 @@ def main(argv=None):
             except CheckFailed as e2:
                 raise CliError(f"check failed, nothing written to {args.out}: {e2}") from None
         inplace = write_inplace_graph(args, model, shapes, onnx_dir) if graph != "traced" else None
+        if inplace:
+            store_weights_once(onnx_dir, inplace["file"], shapes)
         for f in onnx_dir.iterdir():
             shutil.move(str(f), staging / f.name)
         write_tokenizer(tokenizer, staging)

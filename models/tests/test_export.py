@@ -41,15 +41,16 @@ def test_export_writes_every_manifest_field_and_matching_checksums(exported, arc
     assert m["head_dim"] * m["num_heads"] == m["hidden_size"] == 64
     assert m["vocab_size"] == 512 and m["eos_token_ids"]
     assert m["flops_per_token"] > 2 * m["hidden_size"] * m["vocab_size"]
-    assert set(m["files"]) == {"model.onnx", "model_inplace.onnx", "tokenizer.json", "tokenizer_config.json"}
+    assert set(m["files"]) == {"model.onnx", "model.onnx.data", "model_inplace.onnx", "tokenizer.json",
+                               "tokenizer_config.json"}
     for name, digest in m["files"].items():
         assert sha256_file(out / name) == digest
     for check in (m["check"], m["inplace"]["check"]):
         diffs = [v for k, v in check.items() if k.endswith("_diff")]
         assert len(diffs) == 5 and all(0.0 <= d <= check["tolerance_abs"] for d in diffs)
     assert m["inplace"]["file"] == "model_inplace.onnx" and m["inplace"]["graph"] == "fused-inplace-v1"
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.onnx", "model_inplace.onnx",
-                                                    "tokenizer.json", "tokenizer_config.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.onnx", "model.onnx.data",
+                                                    "model_inplace.onnx", "tokenizer.json", "tokenizer_config.json"]
 
 
 def test_traced_export_has_no_inplace_graph(exported):
@@ -94,7 +95,7 @@ def _nodes_after_ort(model_path, tmp_path):
     options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
     options.log_severity_level = 3
     ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    return len(onnx.load(str(tmp_path / "optimized.onnx")).graph.node)
+    return len(onnx.load(str(tmp_path / "optimized.onnx"), load_external_data=False).graph.node)  # nodes only
 
 
 @pytest.mark.parametrize("arch", ["llama", "gpt2", "gpt_neox"])
@@ -146,7 +147,18 @@ def test_an_inplace_graph_that_fails_its_check_is_left_out(tmp_path, monkeypatch
         export.main(["--model", str(TINY / "llama" / "hf"), "--out", str(tmp_path / "o")])
     m = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert m["graph"] == "fused-v1" and "inplace" not in m and "model_inplace.onnx" not in m["files"]
-    assert not (tmp_path / "o" / "model_inplace.onnx").exists()
+    assert not (tmp_path / "o" / "model_inplace.onnx").exists() and not (tmp_path / "o" / "model.onnx.data").exists()
+
+
+def test_both_graphs_read_their_weights_from_one_file(exported):
+    out = exported("llama")
+    data = (out / "model.onnx.data").stat().st_size
+    for graph in ("model.onnx", "model_inplace.onnx"):
+        model = onnx.load(str(out / graph), load_external_data=False)
+        external = [i for i in model.graph.initializer if i.data_location == onnx.TensorProto.EXTERNAL]
+        assert external and (out / graph).stat().st_size < 20_000   # the graph alone
+        ends = [int(e.value) for i in external for e in i.external_data if e.key in ("offset", "length")]
+        assert max(ends) <= data
 
 
 def test_graph_fused_where_fusion_does_not_apply_is_a_clean_error(llama_with_gelu, tmp_path, capsys):
