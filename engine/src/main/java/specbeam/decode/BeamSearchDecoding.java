@@ -63,53 +63,69 @@ public final class BeamSearchDecoding implements DecodingStrategy {
                 }
             }
             stats.prefillNanos = System.nanoTime() - start;
-            // 2. step, then feed each new beam's token under the beam it extends
+            // 2. step, then feed each new beam's token under the beam it extends; the loop's body lives in two
+            // methods, which the JIT compiles as soon as they are hot: a body inlined here was compiled on-stack
+            // only when this long-running loop's counters tripped, tens of seconds into a benchmark fork
             int[][] tokens = new int[n][];
             int[][] parents = new int[n][];
-            while (true) {
-                boolean any = false;
-                for (int i = 0; i < n; i++) {
-                    BeamSearch search = searches[i];
-                    tokens[i] = new int[0];
-                    parents[i] = new int[0];
-                    if (search.isDone()) {
-                        continue;
-                    }
-                    search.step(logits[i]);
-                    stats.steps++;
-                    if (search.isDone()) {
-                        continue;
-                    }
-                    any = true;
-                    tokens[i] = new int[width];
-                    parents[i] = new int[width];
-                    for (int b = 0; b < width; b++) {
-                        tokens[i][b] = search.token(b);
-                        parents[i][b] = tail[i][search.parent(b)];
-                    }
-                }
-                if (!any) {
-                    break;
-                }
-                int[] firstId = new int[n];
-                for (int i = 0; i < n; i++) {
-                    firstId[i] = state.nextId(i);
-                }
-                out = state.forward(tokens, parents);
-                stats.recordRound(1);
-                for (int i = 0; i < n; i++) {
-                    if (tokens[i].length == 0) {
-                        continue;
-                    }
-                    for (int b = 0; b < width; b++) {
-                        tail[i][b] = firstId[i] + b;
-                        out.copy(i, b, logits[i][b]);
-                    }
-                    state.retain(i, tail[i]);
-                }
+            while (step(searches, logits, tail, tokens, parents, stats)) {
+                feed(state, tokens, parents, tail, logits, stats);
             }
         }
         return results(searches, prompts, config, stats, start);
+    }
+
+    /**
+     * One beam step of every unfinished search; fills each prompt's new tokens and their parents' node ids
+     * (empty for a finished prompt). Returns whether any prompt goes on.
+     */
+    private static boolean step(BeamSearch[] searches, float[][][] logits, int[][] tail, int[][] tokens,
+                                int[][] parents, DecodeStats stats) {
+        boolean any = false;
+        for (int i = 0; i < searches.length; i++) {
+            BeamSearch search = searches[i];
+            tokens[i] = new int[0];
+            parents[i] = new int[0];
+            if (search.isDone()) {
+                continue;
+            }
+            search.step(logits[i]);
+            stats.steps++;
+            if (search.isDone()) {
+                continue;
+            }
+            any = true;
+            int width = tail[i].length;
+            tokens[i] = new int[width];
+            parents[i] = new int[width];
+            for (int b = 0; b < width; b++) {
+                tokens[i][b] = search.token(b);
+                parents[i][b] = tail[i][search.parent(b)];
+            }
+        }
+        return any;
+    }
+
+    /** Feeds the new tokens in one forward and keeps each beam's new node and logits; other nodes may go. */
+    private static void feed(TreeState state, int[][] tokens, int[][] parents, int[][] tail, float[][][] logits,
+                             DecodeStats stats) {
+        int n = tokens.length;
+        int[] firstId = new int[n];
+        for (int i = 0; i < n; i++) {
+            firstId[i] = state.nextId(i);
+        }
+        LmState.Logits out = state.forward(tokens, parents);
+        stats.recordRound(1);
+        for (int i = 0; i < n; i++) {
+            if (tokens[i].length == 0) {
+                continue;
+            }
+            for (int b = 0; b < tail[i].length; b++) {
+                tail[i][b] = firstId[i] + b;
+                out.copy(i, b, logits[i][b]);
+            }
+            state.retain(i, tail[i]);
+        }
     }
 
     /** Parents of a chain of {@code length} nodes fed to an empty row: -1, 0, 1, ... */
