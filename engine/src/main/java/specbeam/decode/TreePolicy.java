@@ -23,7 +23,8 @@ import java.util.Arrays;
  * first {@link #WARM_UP_ROUNDS} (JIT compilation) are neither timed nor used for the model's overheads, and a
  * round's draft catch-up counts at its steady-state size: after plain steps the draft first catches up on every
  * beam's tokens since, which a shape pays once when chosen, not every round. The first round uses the full
- * tree; the first timed round is a plain step; afterwards a probe tries another shape every
+ * tree; the first timed round is a plain step; later rounds during which the JIT compiled are not timed either
+ * ({@link JitActivity}); afterwards a probe tries another shape every
  * {@link #PROBE_EVERY}th round — every other probe a plain step, in between every tree shape in turn — the
  * interval doubling (up to {@link #MAX_PROBE_EVERY}) while probes leave the best shape as it was. Without the
  * plain re-measurements a run that settled on trees priced a plain step from forwards timed during JIT warm-up
@@ -35,6 +36,7 @@ final class TreePolicy {
     static final int WARM_UP_ROUNDS = 128;
     private static final double FORGET = 0.995;
     private static final double OWN_FORGET = 0.9;     // per round of the same shape, of that shape's timed sums
+    private static final double GAP_FORGET = 0.998;   // per round since the shape's last timed round, applied then
     private static final double RATE_PRIOR = 0.25;    // rounds' worth of the model in a shape's rate
     private static final double PRIOR = 1.0;          // pseudo-observations of the priors (coverage and rate)
     private static final double PRIOR_HIT = 0.5;      // prior chance that a level's selections are covered
@@ -56,6 +58,8 @@ final class TreePolicy {
     private final double[][] wallSum;      // (depth 0..k, branching 1..W): decayed sum of timed rounds' nanos
     private final double[][] stepSum;      // (depth, branching): decayed sum of their beam steps (per prompt)
     private final double[][] roundSum;     // (depth, branching): decayed count of those rounds
+    private final int[][] lastTimed;       // (depth, branching): the round the shape was last timed in, 0 = never
+    private final java.util.function.BooleanSupplier jitBusy;
     private int round;
     private int nextProbe = PROBE_EVERY;   // the round of the next probe
     private int probeInterval = PROBE_EVERY;
@@ -64,6 +68,15 @@ final class TreePolicy {
     private Shape bestBeforeProbe;         // the best shape in the round just probed; null in other rounds
 
     TreePolicy(int width, int prompts, int maxDepth, int maxBranching) {
+        this(width, prompts, maxDepth, maxBranching, () -> false);
+    }
+
+    /**
+     * @param jitBusy whether the JIT compiled just now ({@link JitActivity#compiledRecently}): such a round is
+     *                not timed, since a compiler thread took a core from ONNX Runtime during it
+     */
+    TreePolicy(int width, int prompts, int maxDepth, int maxBranching, java.util.function.BooleanSupplier jitBusy) {
+        this.jitBusy = jitBusy;
         this.width = width;
         this.prompts = prompts;
         this.maxDepth = maxDepth;
@@ -77,6 +90,7 @@ final class TreePolicy {
         this.wallSum = new double[maxDepth + 1][maxBranching + 1];
         this.stepSum = new double[maxDepth + 1][maxBranching + 1];
         this.roundSum = new double[maxDepth + 1][maxBranching + 1];
+        this.lastTimed = new int[maxDepth + 1][maxBranching + 1];
     }
 
     /** The shape of the next round, a probe allowed. */
@@ -224,7 +238,7 @@ final class TreePolicy {
         int depth = shape.depth();
         int branching = depth == 0 ? 1 : Math.max(1, Math.min(maxBranching, shape.perLevel() / width));
         forget();
-        if (this.round <= WARM_UP_ROUNDS) {   // JIT compilation: neither timed nor a model parameter
+        if (this.round <= WARM_UP_ROUNDS || jitBusy.getAsBoolean()) {   // JIT compilation: neither timed nor a model parameter
             return;
         }
         overheadNanos[depth] = ema(overheadNanos[depth], round.overheadNanos());
@@ -239,11 +253,17 @@ final class TreePolicy {
         if (roundSum[depth][branching] >= 1) {
             wall = Math.min(wall, CLIP * wallSum[depth][branching] / roundSum[depth][branching]);
         }
-        // a shape's sums age with its own rounds only: one not chosen keeps what its last rounds measured (probes
-        // refresh it) instead of fading back to the model's prior, which mis-prices a plain step by a third here
-        wallSum[depth][branching] = OWN_FORGET * wallSum[depth][branching] + wall;
-        stepSum[depth][branching] = OWN_FORGET * stepSum[depth][branching] + round.steps();
-        roundSum[depth][branching] = OWN_FORGET * roundSum[depth][branching] + 1;
+        // A shape's sums age when it is timed again: by its own rounds, and by the rounds since it was last timed.
+        // One not chosen keeps what its last rounds measured instead of fading back to the model's prior (which
+        // mis-prices a plain step by a third here); a probe after a long gap outweighs what was measured long
+        // ago (a plain step timed while the machine or the JIT was busier took ~250 calls to wash out by own
+        // rounds alone: probes come every 512 rounds at the slowest).
+        int since = lastTimed[depth][branching] == 0 ? 1 : this.round - lastTimed[depth][branching];
+        double keep = OWN_FORGET * Math.pow(GAP_FORGET, Math.max(0, since - 1));
+        lastTimed[depth][branching] = this.round;
+        wallSum[depth][branching] = keep * wallSum[depth][branching] + wall;
+        stepSum[depth][branching] = keep * stepSum[depth][branching] + round.steps();
+        roundSum[depth][branching] = keep * roundSum[depth][branching] + 1;
     }
 
     /** What one round cost and advanced, for {@link #observeRound}. */
@@ -272,10 +292,12 @@ final class TreePolicy {
     /** One {@link TreePolicy} per configuration and batch size, kept across generation calls. */
     static final class Registry {
         private final java.util.Map<String, TreePolicy> byKey = new java.util.HashMap<>();
+        private final JitActivity jit = new JitActivity();
 
         TreePolicy forConfig(GenerationConfig config, int prompts) {
             String key = config.k() + "/" + config.beamWidth() + "/" + config.treeBranching() + "/" + prompts;
-            return byKey.computeIfAbsent(key, x -> new TreePolicy(config.beamWidth(), prompts, config.k(), config.treeBranching()));
+            return byKey.computeIfAbsent(key, x -> new TreePolicy(config.beamWidth(), prompts, config.k(),
+                    config.treeBranching(), jit::compiledRecently));
         }
     }
 }

@@ -146,6 +146,49 @@ class TreePolicyTest {
         assertThat(plainLate).as("plain steps in rounds 501..600 (the rest are probes)").isGreaterThanOrEqualTo(97);
     }
 
+    @Test
+    void aProbeAfterALongGapOutweighsWhatTheShapeMeasuredLongAgo() {
+        TreePolicy policy = new TreePolicy(4, 1, 1, 1);
+        ForwardCosts none = new ForwardCosts(8);
+        skipRounds(policy, TreePolicy.WARM_UP_ROUNDS);
+        // twenty plain steps timed at 10 ms (the machine busy), then five probes 512 rounds apart at 1.5 ms
+        for (int i = 0; i < 20; i++) {
+            policy.next(none, none);
+            policy.observeRound(new TreePolicy.Shape(0, 4), new TreePolicy.RoundCost(10_000_000, 0, 0, 0, 1));
+        }
+        for (int probe = 0; probe < 5; probe++) {
+            skipRounds(policy, 511);
+            policy.next(none, none);
+            policy.observeRound(new TreePolicy.Shape(0, 4), new TreePolicy.RoundCost(1_500_000, 0, 0, 0, 1));
+        }
+        // by its own rounds alone the old rounds would still hold ~60% of the weight: about 6 ms a step
+        assertThat(1 / policy.rate(0, 1, none, none)).isCloseTo(1_500_000, within(150_000.0));
+    }
+
+    @Test
+    void roundsDuringWhichTheJitCompiledAreNotTimed() {
+        boolean[] busy = {false};
+        TreePolicy policy = new TreePolicy(4, 1, 1, 1, () -> busy[0]);
+        ForwardCosts none = new ForwardCosts(8);
+        skipRounds(policy, TreePolicy.WARM_UP_ROUNDS);
+        for (int i = 0; i < 40; i++) {
+            busy[0] = i % 2 == 0;   // every other round: 10 ms while compiling, else 1 ms
+            policy.next(none, none);
+            policy.observeRound(new TreePolicy.Shape(0, 4),
+                    new TreePolicy.RoundCost(busy[0] ? 10_000_000 : 1_000_000, 0, 0, 0, 1));
+        }
+        // (the model's prior, a quarter round at no cost, takes a few per cent off; the busy rounds would add 4.5 ms)
+        assertThat(1 / policy.rate(0, 1, none, none)).isCloseTo(1_000_000, within(60_000.0));
+    }
+
+    /** Advances the policy's round count by {@code n} rounds that time nothing. */
+    private static void skipRounds(TreePolicy policy, int n) {
+        ForwardCosts none = new ForwardCosts(8);
+        for (int i = 0; i < n; i++) {
+            policy.next(none, none);
+        }
+    }
+
     /**
      * Runs rounds 1..{@code rounds} of a policy whose plain steps cost {@code plain(round)} and whose trees reach a
      * worst draft rank of {@code worstRank(round)} at level 1 (-1: off the tree) for {@code tree(round, shape)};
