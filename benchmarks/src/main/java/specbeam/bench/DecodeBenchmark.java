@@ -96,6 +96,10 @@ public class DecodeBenchmark {
     @Param("0")
     public int threads;
 
+    /** The longest warm-up before JMH's, run until the JIT stops compiling ({@link JitWarmUp}); 0 = none. */
+    @Param("45")
+    public double jitWarmupSeconds;
+
     private Engine engine;
     private GenerationConfig config;
     private List<List<int[]>> batches; // [calls][batch] prompt token ids
@@ -117,6 +121,7 @@ public class DecodeBenchmark {
         engine = Engine.open(new EngineOptions(pair.target(), point.mode().isSpeculative() ? pair.draft() : null,
                 point.provider(), threads > 0 ? threads : EngineOptions.defaultThreads()));
         batches = partition(pair.prompts(), batch);
+        JitWarmUp.run(() -> batches.forEach(prompts -> engine.generate(prompts, config)), jitWarmupSeconds);
     }
 
     @Benchmark

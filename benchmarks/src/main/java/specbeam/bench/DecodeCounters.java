@@ -5,7 +5,11 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import specbeam.decode.DecodeStats;
+
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 
 /**
  * The engine's own counters, reported by JMH next to the time per operation ({@code @AuxCounters}).
@@ -44,6 +48,14 @@ public class DecodeCounters {
     /** Calls made while ONNX Runtime's workers spin between operators (the fork's automatic choice, README). */
     public long spinningCalls;
     private final boolean spinning = specbeam.model.OrtThreads.current().spin();
+    /**
+     * Milliseconds the JIT's compiler threads spent compiling during the iteration (HotSpot's
+     * {@code CompilationMXBean}; 0 where the JVM does not say). On 2 cores a compiler thread takes a core from
+     * ONNX Runtime's two threads, so iterations with much of it ran slower than warmed-up code does.
+     */
+    public long jitMillis;
+    private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
+    private long jitAtStart;
 
     @Setup(Level.Iteration)
     public void reset() {
@@ -52,7 +64,17 @@ public class DecodeCounters {
         targetOrtNanos = draftOrtNanos = wallNanos = kvBytesCopied = kvBytesMoved = paddedPositions = 0;
         targetTokensFed = draftTokensFed = 0;
         targetPrefillForwards = targetPrefillTokensFed = draftPrefillForwards = draftPrefillTokensFed = 0;
-        spinningCalls = 0;
+        spinningCalls = jitMillis = 0;
+        jitAtStart = jitMillis();
+    }
+
+    @TearDown(Level.Iteration)
+    public void publish() {
+        jitMillis = jitMillis() - jitAtStart;
+    }
+
+    private static long jitMillis() {
+        return JIT != null && JIT.isCompilationTimeMonitoringSupported() ? JIT.getTotalCompilationTime() : 0;
     }
 
     /** Adds one generate call's statistics (a few additions: cheap enough for the timed path). */

@@ -88,17 +88,16 @@ public final class JmhPointRunner implements PointRunner {
 
     /**
      * One fork of {@link PairedDecodeBenchmark}: {@code rounds} paired rounds after a warm-up of
-     * {@link Profile#pairedWarmupIterations()} rounds ({@code -wi} where given); {@code -f} forks per run are
+     * {@link Profile#pairedWarmupRounds} rounds ({@code -wi} rounds where given); {@code -f} forks per run are
      * honoured. A round is one pass over the prompts per side, one generate call per iteration, so
      * {@code -w}/{@code -r} do not apply.
      */
     @Override
     public PairBatch runPair(GridPoint candidate, int rounds) {
-        int prompts = new ModelPair(models).prompts().size();
-        int calls = (prompts + candidate.batch() - 1) / candidate.batch();
+        int calls = callsPerPass(candidate.batch());
         ChainedOptionsBuilder b = builder(PAIRED_INCLUDE, candidate);
         b.mode(org.openjdk.jmh.annotations.Mode.SingleShotTime);
-        b.warmupIterations(2 * calls * user.getWarmupIterations().orElse(profile.pairedWarmupIterations()));
+        b.warmupIterations(2 * calls * user.getWarmupIterations().orElse(profile.pairedWarmupRounds(calls)));
         b.measurementIterations(2 * calls * rounds);
         b.warmupBatchSize(1).measurementBatchSize(1);
         if (!user.getForkCount().hasValue()) {
@@ -113,6 +112,9 @@ public final class JmhPointRunner implements PointRunner {
                 .timeUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
         point.jmhParams().forEach(b::param);
         b.param("models", models.toString());
+        if (!user.getParameter("jitWarmupSeconds").hasValue()) {
+            b.param("jitWarmupSeconds", Double.toString(profile.jitWarmupSeconds()));
+        }
         if (!user.verbosity().hasValue()) {
             b.verbosity(VerboseMode.SILENT);
         }
@@ -158,10 +160,18 @@ public final class JmhPointRunner implements PointRunner {
 
     @Override
     public String pairedSettings() {
-        int wi = user.getWarmupIterations().orElse(profile.pairedWarmupIterations());
+        int calls = callsPerPass(1);
+        int wi = user.getWarmupIterations().orElse(profile.pairedWarmupRounds(calls));
         int forks = user.getForkCount().orElse(1);
         return "baseline and speculative point interleaved call by call in one JVM (" + forks + " fork(s) per run), "
-                + "a round = one pass over the study prompts per side, " + wi + " warm-up round(s) per fork";
+                + "a round = one pass over the study prompts per side, " + wi + " warm-up round(s) per fork ("
+                + wi * calls + " calls per side at batch 1)";
+    }
+
+    /** Generate calls in one pass over the study prompts at {@code batch} prompts per call. */
+    private int callsPerPass(int batch) {
+        int prompts = new ModelPair(models).prompts().size();
+        return (prompts + batch - 1) / batch;
     }
 
     private boolean wantsResultFile() {
@@ -250,7 +260,9 @@ public final class JmhPointRunner implements PointRunner {
                 double cMs = measured.add(c);
                 double seconds = round.stream().mapToDouble(JmhPointRunner::seconds).sum();
                 double other = round.stream().mapToDouble(it -> counter(it, "otherCpu") * seconds(it)).sum() / seconds;
-                rounds.add(new PairedRound(forkIndex, rounds.size(), bMs, cMs, counter(round.get(0), "loadAvg1m"), other));
+                double jit = round.stream().mapToDouble(it -> counter(it, "jitMillis")).sum();
+                rounds.add(new PairedRound(forkIndex, rounds.size(), bMs, cMs, counter(round.get(0), "loadAvg1m"), other,
+                        jit));
             }
             forkIndex++;
         }

@@ -81,6 +81,10 @@ public class PairedDecodeBenchmark {
     @Param("0")
     public int threads;
 
+    /** The longest warm-up before JMH's, run until the JIT stops compiling ({@link JitWarmUp}); 0 = none. */
+    @Param("45")
+    public double jitWarmupSeconds;
+
     private Engine engine;
     private GenerationConfig candidate;
     private GenerationConfig baseline;
@@ -103,6 +107,13 @@ public class PairedDecodeBenchmark {
         engine = Engine.open(new EngineOptions(pair.target(), pair.draft(), point.provider(),
                 threads > 0 ? threads : EngineOptions.defaultThreads()));
         batches = DecodeBenchmark.onePass(pair.prompts(), batch);
+        // both sides, pass after pass, until the JIT is done with them (JMH's warm-up rounds follow)
+        JitWarmUp.run(() -> {
+            for (List<int[]> prompts : batches) {
+                engine.generate(prompts, baseline);
+                engine.generate(prompts, candidate);
+            }
+        }, jitWarmupSeconds);
     }
 
     @Benchmark

@@ -65,6 +65,7 @@ public final class ReportTables {
                     .append(rows.stream().map(ResultRow::providerUsed).filter(p -> p != null && !p.isEmpty()).distinct()
                             .reduce((a, c) -> a + ", " + c).orElse("unknown")).append(" |\n");
             sb.append("| ONNX Runtime workers | ").append(spinning()).append(" |\n");
+            sb.append("| JIT during measurement | ").append(jit()).append(" |\n");
             sb.append("| JMH | ").append(r.jmhSettings()).append(" |\n");
             sb.append("| target model.onnx | `").append(r.targetSha256()).append("` |\n");
             sb.append("| draft model.onnx | `").append(r.draftSha256()).append("` |\n");
@@ -445,6 +446,23 @@ public final class ReportTables {
         List<String> not = recorded.stream().filter(r -> r.ortSpinningShare() < 1).map(ResultRow::label).toList();
         return "spinning in " + all.size() + " of " + recorded.size() + " points; not (or not in every fork) in: "
                 + String.join(", ", not) + rule;
+    }
+
+    /**
+     * How much the JIT still compiled while the points were measured: "0.3–4.1 ms per measured second (median
+     * 1.2; the most: beam B = 8)", or "not recorded". Compiler threads share the cores with ONNX Runtime, so a
+     * point measured before its code settled shows tens of ms per second.
+     */
+    String jit() {
+        List<ResultRow> recorded = rows.stream().filter(r -> r.jitMsPerS() != null).toList();
+        if (recorded.isEmpty()) {
+            return "not recorded by this run";
+        }
+        double[] v = recorded.stream().mapToDouble(ResultRow::jitMsPerS).sorted().toArray();
+        ResultRow most = recorded.stream().max(java.util.Comparator.comparingDouble(ResultRow::jitMsPerS)).orElseThrow();
+        return String.format(java.util.Locale.ROOT, "%.1f–%.1f ms of compilation per measured second "
+                + "(median %.1f; the most: %s; `jit_ms_per_s` in the CSV, `jit_ms` per round in rounds.csv)",
+                v[0], v[v.length - 1], v[v.length / 2], most.label());
     }
 
     /** "0.12–1.40": the range of load averages seen at the start of the points. */

@@ -101,7 +101,10 @@ public record ResultRow(
         Double decodeDraftTokensPerRow,
         /* share of the measured calls made while ONNX Runtime's workers spun (the fork's automatic thread-pool
            choice, README "Thread pool"); empty in runs before it was recorded */
-        @JsonProperty("ort_spinning_share") Double ortSpinningShare) {
+        @JsonProperty("ort_spinning_share") Double ortSpinningShare,
+        /* milliseconds the JIT spent compiling per second of measured calls (README "Warm-up"); empty in runs
+           before it was recorded */
+        @JsonProperty("jit_ms_per_s") Double jitMsPerS) {
 
     public static final String ENGINE = "specbeam";
 

@@ -101,7 +101,8 @@ public final class ResultRows {
                 paired == null ? null : num(paired.maxOtherCpu()),
                 num(c.decodeTargetTokensPerRow(p.batch())),
                 speculative ? num(c.decodeDraftForwardsPerRound()) : null,
-                num(c.decodeDraftTokensPerRow(p.batch())), num(c.spinningShare()));
+                num(c.decodeDraftTokensPerRow(p.batch())), num(c.spinningShare()),
+                num(c.jitMillisPerSecond()));
     }
 
     /** NaN and infinities become empty cells. */

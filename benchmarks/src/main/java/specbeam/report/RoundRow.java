@@ -39,7 +39,9 @@ public record RoundRow(
         /* CPU cores other processes kept busy during the round, on average */
         Double otherCpuCores,
         /* other processes used at least a quarter of the cores during the round */
-        boolean underLoad) {
+        boolean underLoad,
+        /* milliseconds the JIT compiled during the round (its compiler threads share the cores) */
+        Double jitMs) {
 
     /** Every round of every paired point, in run order. */
     public static List<RoundRow> of(List<PairedMeasurement> pairs, int cores) {
@@ -50,7 +52,8 @@ public record RoundRow(
                 rows.add(new RoundRow(p.mode().id(), p.k(), p.beamWidth(), p.adaptive(), p.batch(), p.provider().id(),
                         p.maxNewTokens(), p.baseline().label(), r.fork(), r.round(),
                         ResultRows.num(r.baselineMs()), ResultRows.num(r.candidateMs()), ResultRows.num(r.ratio()),
-                        ResultRows.num(r.loadAvg1m()), ResultRows.num(r.otherCpu()), r.underLoad(cores)));
+                        ResultRows.num(r.loadAvg1m()), ResultRows.num(r.otherCpu()), r.underLoad(cores),
+                        ResultRows.num(r.jitMs())));
             }
         }
         return rows;

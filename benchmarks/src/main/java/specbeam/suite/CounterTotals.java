@@ -29,6 +29,7 @@ import java.util.Map;
  * @param draftPrefillForwards   draft forwards over the prompt
  * @param draftPrefillTokensFed  prompt tokens fed to the draft by those
  * @param spinningCalls          calls made while ONNX Runtime's workers spun (the fork's thread-pool choice)
+ * @param jitMillis              milliseconds the JIT compiled during the measured iterations
  */
 public record CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
                             long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
@@ -36,14 +37,14 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                             long kvBytesMoved, long paddedPositions,
                             long targetTokensFed, long draftTokensFed, long targetPrefillForwards,
                             long targetPrefillTokensFed, long draftPrefillForwards, long draftPrefillTokensFed,
-                            long spinningCalls) {
+                            long spinningCalls, long jitMillis) {
 
     /** Totals without the newer counters (zero), as runs before they existed recorded. */
     public CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
                          long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
                          long targetOrtNanos, long draftOrtNanos, long wallNanos, long kvBytesCopied) {
         this(ops, calls, tokens, steps, rounds, roundSteps, targetForwards, draftForwards, draftProposed,
-                draftAccepted, targetOrtNanos, draftOrtNanos, wallNanos, kvBytesCopied, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+                draftAccepted, targetOrtNanos, draftOrtNanos, wallNanos, kvBytesCopied, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     /** Builds the totals from counter name to value; a missing name counts as 0. */
@@ -54,7 +55,7 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                 get(v, "kvBytesCopied"), get(v, "kvBytesMoved"), get(v, "paddedPositions"),
                 get(v, "targetTokensFed"), get(v, "draftTokensFed"),
                 get(v, "targetPrefillForwards"), get(v, "targetPrefillTokensFed"), get(v, "draftPrefillForwards"),
-                get(v, "draftPrefillTokensFed"), get(v, "spinningCalls"));
+                get(v, "draftPrefillTokensFed"), get(v, "spinningCalls"), get(v, "jitMillis"));
     }
 
     /** Both totals added, counter by counter. */
@@ -67,12 +68,17 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                 targetTokensFed + o.targetTokensFed, draftTokensFed + o.draftTokensFed,
                 targetPrefillForwards + o.targetPrefillForwards, targetPrefillTokensFed + o.targetPrefillTokensFed,
                 draftPrefillForwards + o.draftPrefillForwards, draftPrefillTokensFed + o.draftPrefillTokensFed,
-                spinningCalls + o.spinningCalls);
+                spinningCalls + o.spinningCalls, jitMillis + o.jitMillis);
     }
 
     /** Share of the calls made while ONNX Runtime's workers spun; NaN without calls. */
     public double spinningShare() {
         return ratio(spinningCalls, calls);
+    }
+
+    /** JIT compilation milliseconds per second of measured generate calls; NaN without calls. */
+    public double jitMillisPerSecond() {
+        return wallNanos == 0 ? Double.NaN : jitMillis / (wallNanos / 1e9);
     }
 
     private static long get(Map<String, ? extends Number> v, String name) {

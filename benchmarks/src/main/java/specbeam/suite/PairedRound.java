@@ -11,9 +11,11 @@ package specbeam.suite;
  * @param loadAvg1m     1-minute load average at the start of the round (NaN where unknown)
  * @param otherCpu      CPU cores other processes kept busy during the round, on average (NaN where unknown): on
  *                      a 2-core machine 0.5 means a quarter of the machine was taken from the benchmark
+ * @param jitMs         milliseconds the JIT compiled during the round (NaN where unknown); a round well after
+ *                      warm-up shows a few at most
  */
 public record PairedRound(int fork, int round, double baselineMs, double candidateMs, double loadAvg1m,
-                          double otherCpu) {
+                          double otherCpu, double jitMs) {
 
     /** Share of the machine's cores other processes used, from which a round counts as taken under load. */
     public static final double UNDER_LOAD_SHARE = 0.25;
@@ -30,7 +32,7 @@ public record PairedRound(int fork, int round, double baselineMs, double candida
 
     /** The same round renumbered (rounds from several forks are numbered through). */
     public PairedRound renumbered(int fork, int round) {
-        return new PairedRound(fork, round, baselineMs, candidateMs, loadAvg1m, otherCpu);
+        return new PairedRound(fork, round, baselineMs, candidateMs, loadAvg1m, otherCpu, jitMs);
     }
 
     /**

@@ -40,7 +40,7 @@ public interface PointRunner {
             Measurement c = baselineFirst ? second : first;
             baseSide.add(b.withLoadAverage(load));
             candidateSide.add(c.withLoadAverage(load));
-            out.add(new PairedRound(0, r, mean(b.msPerCall()), mean(c.msPerCall()), load, Double.NaN));
+            out.add(new PairedRound(0, r, mean(b.msPerCall()), mean(c.msPerCall()), load, Double.NaN, Double.NaN));
         }
         return new PairBatch(Measurement.merge(baseSide), Measurement.merge(candidateSide), out);
     }

@@ -19,8 +19,8 @@ import java.util.List;
  * in about a minute or two.
  */
 public enum Profile {
-    FULL(0, 0, 0, 0, 10, new Pairing(0.05, 60, 6, 4, 80), 1),
-    QUICK(1, 1, 3, 1, 2, new Pairing(0.05, 10, 3, 2, 6), 1);
+    FULL(0, 0, 0, 0, 10, new Pairing(0.05, 60, 6, 4, 80), 10, 45),
+    QUICK(1, 1, 3, 1, 2, new Pairing(0.05, 10, 3, 2, 6), 1, 2);
 
     /** JMH warm-up iterations/seconds and measurement iterations/seconds; 0 = keep DecodeBenchmark's annotations. */
     private final int warmupIterations;
@@ -31,26 +31,42 @@ public enum Profile {
     private final int qualityItems;
     /** Rounds per speculative point (paired with its baseline). */
     private final Pairing pairing;
-    /** Paired runs: warm-up passes over the prompts per side, in each fork. */
-    private final int pairedWarmupIterations;
+    /**
+     * Paired runs: JMH warm-up, in generate calls per side (whole passes over the prompts, rounded up), after the
+     * fork's warm-up until the JIT is quiet ({@link #jitWarmupSeconds}).
+     */
+    private final int pairedWarmupCalls;
+    /**
+     * Every fork: the longest warm-up run until the JIT stops compiling, before JMH's ({@code specbeam.bench.JitWarmUp}).
+     * The JIT's compiler threads take a core from ONNX Runtime's two threads while they work: in a fresh JVM the
+     * first ~40 calls of beam B = 4 ran their forwards 1.3-1.6x slower than later ones, and with the one-pass
+     * warm-up used before, a paired point measured mostly that (README, "Warm-up").
+     */
+    private final double jitWarmupSeconds;
 
     Profile(int warmupIterations, int warmupSeconds, int measurementIterations, int measurementSeconds,
-            int qualityItems, Pairing pairing, int pairedWarmupIterations) {
+            int qualityItems, Pairing pairing, int pairedWarmupCalls, double jitWarmupSeconds) {
         this.warmupIterations = warmupIterations;
         this.warmupSeconds = warmupSeconds;
         this.measurementIterations = measurementIterations;
         this.measurementSeconds = measurementSeconds;
         this.qualityItems = qualityItems;
         this.pairing = pairing;
-        this.pairedWarmupIterations = pairedWarmupIterations;
+        this.pairedWarmupCalls = pairedWarmupCalls;
+        this.jitWarmupSeconds = jitWarmupSeconds;
     }
 
     public Pairing pairing() {
         return pairing;
     }
 
-    public int pairedWarmupIterations() {
-        return pairedWarmupIterations;
+    public double jitWarmupSeconds() {
+        return jitWarmupSeconds;
+    }
+
+    /** Warm-up rounds of a paired fork whose round makes {@code callsPerPass} generate calls per side. */
+    public int pairedWarmupRounds(int callsPerPass) {
+        return Math.max(1, (pairedWarmupCalls + callsPerPass - 1) / callsPerPass);
     }
 
     public int warmupIterations() {

@@ -47,10 +47,25 @@ class ReportTablesTest {
                 .contains("| ONNX Runtime workers | not recorded by this run |");
     }
 
+    @Test
+    void runBlockGivesTheRangeOfJitCompilationDuringMeasurementAndThePointWithTheMost() {
+        ResultRow quiet = with(speculative(2, 1.5, false), "jit_ms_per_s", 0.5);
+        ResultRow busy = with(speculative(4, 1.2, false), "jit_ms_per_s", 40.0);
+        assertThat(new ReportTables(List.of(Rows.greedy(), quiet, busy), List.of(), RUN).run())
+                .contains("| JIT during measurement | 0.5–40.0 ms of compilation per measured second (median 2.0; "
+                        + "the most: speculative k=4");
+        assertThat(new ReportTables(List.of(with(Rows.greedy(), "jit_ms_per_s", null)), List.of(), RUN).run())
+                .contains("| JIT during measurement | not recorded by this run |");
+    }
+
     private static ResultRow withSpinning(ResultRow r, Double share) {
+        return with(r, "ort_spinning_share", share);
+    }
+
+    private static ResultRow with(ResultRow r, String column, Double value) {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         com.fasterxml.jackson.databind.node.ObjectNode node = json.valueToTree(r);
-        node.put("ort_spinning_share", share);
+        node.put(column, value);
         try {
             return json.treeToValue(node, ResultRow.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -49,7 +49,7 @@ class RoundSchedulerTest {
                 double ratio = ratios.isEmpty() ? 1.0 : ratios.poll();
                 b[r] = 200;
                 c[r] = 200 / ratio;
-                out.add(new PairedRound(0, r, b[r], c[r], 1.0, r == 0 ? 1.2 : 0.1));
+                out.add(new PairedRound(0, r, b[r], c[r], 1.0, r == 0 ? 1.2 : 0.1, 0));
             }
             double bSeconds = rounds * 0.2 * 5;
             double cSeconds = java.util.Arrays.stream(c).sum() * 5 / 1000;

@@ -152,7 +152,7 @@ class SuiteMainTest {
                 "greedy", "speculative k=4", "speculative k=4", "greedy", "greedy", "speculative k=4");
         List<String> rounds = Files.readAllLines(out.resolve("rounds-quick.csv"));
         assertThat(rounds.get(0)).isEqualTo("mode,k,beam_width,adaptive,batch,provider,max_new_tokens,baseline,fork,round,"
-                + "baseline_ms,candidate_ms,ratio,load_avg_1m,other_cpu_cores,under_load");
+                + "baseline_ms,candidate_ms,ratio,load_avg_1m,other_cpu_cores,under_load,jit_ms");
         assertThat(rounds).hasSize(1 + 3 + 3);
         assertThat(rounds.get(1)).startsWith("speculative,4,1,false,1,cpu,64,greedy,0,0,100.0,50.0,2.0,");
         assertThat(rounds.get(2)).startsWith("speculative,4,1,false,1,cpu,64,greedy,0,1,100.0,50.0,2.0,");

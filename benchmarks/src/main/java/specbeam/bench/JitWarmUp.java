@@ -1,0 +1,90 @@
+package specbeam.bench;
+
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * A fork's warm-up before JMH's own: the benchmark's work, pass after pass, until the JIT has stopped compiling
+ * it. On this project's 2-core machine a compiler thread at work takes a core from ONNX Runtime's two threads:
+ * in a fresh JVM beam B = 4's forwards ran 1.3-1.6x slower for its first ~100 calls, and speculative beam search
+ * kept the JIT busy for ~12 s. A fixed count of warm-up iterations is either too short for the slow points or
+ * wasted on the quick ones; this runs until the compilation in the last {@link #WINDOW_SECONDS} falls under
+ * {@link #QUIET_MS_PER_S} ms per second, or the longest warm-up given has passed (the benchmarks'
+ * {@code jitWarmupSeconds} parameter: 45 s in the full suite, 2 s in {@code --quick}). It runs in
+ * {@code @Setup(Level.Trial)}, outside every measurement; the per-iteration {@code jitMillis} counter shows what
+ * compilation was left during the measured iterations.
+ */
+final class JitWarmUp {
+    /** Compilation (ms per second of warm-up) under which the code counts as compiled. */
+    static final double QUIET_MS_PER_S = 20;
+    /** The trailing window the rate is taken over. */
+    static final double WINDOW_SECONDS = 3;
+
+    private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
+
+    private JitWarmUp() {
+    }
+
+    /**
+     * Runs {@code pass} until the JIT is quiet or {@code maxSeconds} have passed; at least one pass, none when
+     * {@code maxSeconds} is 0. Where the JVM does not monitor compilation time, runs for one window.
+     *
+     * @return seconds spent
+     */
+    static double run(Runnable pass, double maxSeconds) {
+        return run(pass, maxSeconds, WINDOW_SECONDS, QUIET_MS_PER_S);
+    }
+
+    /** {@link #run(Runnable, double)} with the window and the quiet rate given (tests). */
+    static double run(Runnable pass, double maxSeconds, double windowSeconds, double quietMsPerS) {
+        boolean monitored = JIT != null && JIT.isCompilationTimeMonitoringSupported();
+        long start = System.nanoTime();
+        if (maxSeconds <= 0) {
+            return 0;
+        }
+        Deque<long[]> samples = new ArrayDeque<>();   // {nanoTime, total compilation ms} after each pass
+        samples.add(new long[] {start, monitored ? JIT.getTotalCompilationTime() : 0});
+        while (true) {
+            pass.run();
+            long now = System.nanoTime();
+            samples.addLast(new long[] {now, monitored ? JIT.getTotalCompilationTime() : 0});
+            double elapsed = (now - start) / 1e9;
+            if (elapsed >= maxSeconds) {
+                return done(elapsed, samples, "the longest warm-up");
+            }
+            // the oldest sample that still leaves a full window behind the newest
+            while (samples.size() > 2 && (now - secondOf(samples)[0]) / 1e9 >= windowSeconds) {
+                samples.removeFirst();
+            }
+            long[] first = samples.getFirst();
+            double window = (now - first[0]) / 1e9;
+            if (window >= windowSeconds) {
+                if (!monitored) {
+                    return done(elapsed, samples, "compilation time not monitored by this JVM");
+                }
+                double rate = (samples.getLast()[1] - first[1]) / window;
+                if (rate < quietMsPerS) {
+                    return done(elapsed, samples, "quiet");
+                }
+            }
+        }
+    }
+
+    /** Says on the fork's output (shown by JMH from verbosity NORMAL) how the warm-up ended. */
+    private static double done(double elapsed, Deque<long[]> samples, String why) {
+        long[] first = samples.getFirst();
+        long[] last = samples.getLast();
+        double window = (last[0] - first[0]) / 1e9;
+        System.out.printf(java.util.Locale.ROOT, "specbeam: JIT warm-up %.1f s (%s; compilation in its last %.1f s: "
+                + "%.0f ms/s)%n", elapsed, why, window, window > 0 ? (last[1] - first[1]) / window : 0.0);
+        return elapsed;
+    }
+
+    private static long[] secondOf(Deque<long[]> samples) {
+        var it = samples.iterator();
+        it.next();
+        return it.next();
+    }
+}
