@@ -72,8 +72,11 @@ final class JitWarmUp {
         }
     }
 
-    /** Says on the fork's output (shown by JMH from verbosity NORMAL) how the warm-up ended. */
+    /** With {@code -Dspecbeam.jitWarmup.log=true} (e.g. {@code -jvmArgsAppend}), says on the fork's output how the warm-up ended. */
     private static double done(double elapsed, Deque<long[]> samples, String why) {
+        if (!Boolean.getBoolean("specbeam.jitWarmup.log")) {
+            return elapsed;
+        }
         long[] first = samples.getFirst();
         long[] last = samples.getLast();
         double window = (last[0] - first[0]) / 1e9;

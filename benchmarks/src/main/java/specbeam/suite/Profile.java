@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * The two grids the suite knows. {@link #FULL} is what {@code java -jar benchmarks.jar} runs: 20 latency points
- * (batch 1: 15 speculative points, each measured in paired rounds against its baseline for at most 60 s) and 8
+ * (batch 1: 15 speculative points, each measured in paired rounds against its baseline for at most 75 s, JIT warm-up of its forks included) and 8
  * throughput points (greedy, speculative, beam and speculative beam at their default k and B, the latter with
  * its hardware-aware tree, at batch 4 and 8, paired the same way), then quality of the batch-1 points on the five study prompts plus ten continuation
  * items; {@code -p batch=1} leaves the throughput points out. Paired rounds decode every prompt with both
@@ -19,7 +19,7 @@ import java.util.List;
  * in about a minute or two.
  */
 public enum Profile {
-    FULL(0, 0, 0, 0, 10, new Pairing(0.05, 60, 6, 4, 80), 10, 45),
+    FULL(0, 0, 0, 0, 10, new Pairing(0.05, 75, 10, 5, 80), 10, 45),
     QUICK(1, 1, 3, 1, 2, new Pairing(0.05, 10, 3, 2, 6), 1, 2);
 
     /** JMH warm-up iterations/seconds and measurement iterations/seconds; 0 = keep DecodeBenchmark's annotations. */

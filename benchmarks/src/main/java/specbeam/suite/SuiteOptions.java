@@ -48,7 +48,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
               --report-only    regenerate the report from the CSV already in <out>, without measuring
               --precision PCT  speculative points run paired rounds against their baseline until the speedup's
                                99.9% interval is within +-PCT% (default 5) ...
-              --budget SEC     ... or SEC seconds went into the point (default 60, --quick 10)
+              --budget SEC     ... or SEC seconds went into the point (default 75, --quick 10)
               --cost-curve FILE  forward-time curve (rows x tokens -> ms) for the report's projection to
                                other hardware (default: the bundled H200 curve; format in
                                benchmarks/cost-curves/README.md)
