@@ -23,8 +23,7 @@ import java.util.Arrays;
  * first {@link #WARM_UP_ROUNDS} (JIT compilation) are neither timed nor used for the model's overheads, and a
  * round's draft catch-up counts at its steady-state size: after plain steps the draft first catches up on every
  * beam's tokens since, which a shape pays once when chosen, not every round. The first round uses the full
- * tree; the first timed round is a plain step; later rounds during which the JIT compiled are not timed either
- * ({@link JitActivity}); afterwards a probe tries another shape every
+ * tree; the first timed round is a plain step; afterwards a probe tries another shape every
  * {@link #PROBE_EVERY}th round — every other probe a plain step, in between every tree shape in turn — the
  * interval doubling (up to {@link #MAX_PROBE_EVERY}) while probes leave the best shape as it was. Without the
  * plain re-measurements a run that settled on trees priced a plain step from forwards timed during JIT warm-up
@@ -59,7 +58,6 @@ final class TreePolicy {
     private final double[][] stepSum;      // (depth, branching): decayed sum of their beam steps (per prompt)
     private final double[][] roundSum;     // (depth, branching): decayed count of those rounds
     private final int[][] lastTimed;       // (depth, branching): the round the shape was last timed in, 0 = never
-    private final java.util.function.BooleanSupplier jitBusy;
     private int round;
     private int nextProbe = PROBE_EVERY;   // the round of the next probe
     private int probeInterval = PROBE_EVERY;
@@ -68,15 +66,6 @@ final class TreePolicy {
     private Shape bestBeforeProbe;         // the best shape in the round just probed; null in other rounds
 
     TreePolicy(int width, int prompts, int maxDepth, int maxBranching) {
-        this(width, prompts, maxDepth, maxBranching, () -> false);
-    }
-
-    /**
-     * @param jitBusy whether the JIT compiled just now ({@link JitActivity#compiledRecently}): such a round is
-     *                not timed, since a compiler thread took a core from ONNX Runtime during it
-     */
-    TreePolicy(int width, int prompts, int maxDepth, int maxBranching, java.util.function.BooleanSupplier jitBusy) {
-        this.jitBusy = jitBusy;
         this.width = width;
         this.prompts = prompts;
         this.maxDepth = maxDepth;
@@ -238,7 +227,7 @@ final class TreePolicy {
         int depth = shape.depth();
         int branching = depth == 0 ? 1 : Math.max(1, Math.min(maxBranching, shape.perLevel() / width));
         forget();
-        if (this.round <= WARM_UP_ROUNDS || jitBusy.getAsBoolean()) {   // JIT compilation: neither timed nor a model parameter
+        if (this.round <= WARM_UP_ROUNDS) {   // JIT compilation: neither timed nor a model parameter
             return;
         }
         overheadNanos[depth] = ema(overheadNanos[depth], round.overheadNanos());
@@ -292,12 +281,10 @@ final class TreePolicy {
     /** One {@link TreePolicy} per configuration and batch size, kept across generation calls. */
     static final class Registry {
         private final java.util.Map<String, TreePolicy> byKey = new java.util.HashMap<>();
-        private final JitActivity jit = new JitActivity();
 
         TreePolicy forConfig(GenerationConfig config, int prompts) {
             String key = config.k() + "/" + config.beamWidth() + "/" + config.treeBranching() + "/" + prompts;
-            return byKey.computeIfAbsent(key, x -> new TreePolicy(config.beamWidth(), prompts, config.k(),
-                    config.treeBranching(), jit::compiledRecently));
+            return byKey.computeIfAbsent(key, x -> new TreePolicy(config.beamWidth(), prompts, config.k(), config.treeBranching()));
         }
     }
 }

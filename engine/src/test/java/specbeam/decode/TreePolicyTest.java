@@ -165,22 +165,6 @@ class TreePolicyTest {
         assertThat(1 / policy.rate(0, 1, none, none)).isCloseTo(1_500_000, within(150_000.0));
     }
 
-    @Test
-    void roundsDuringWhichTheJitCompiledAreNotTimed() {
-        boolean[] busy = {false};
-        TreePolicy policy = new TreePolicy(4, 1, 1, 1, () -> busy[0]);
-        ForwardCosts none = new ForwardCosts(8);
-        skipRounds(policy, TreePolicy.WARM_UP_ROUNDS);
-        for (int i = 0; i < 40; i++) {
-            busy[0] = i % 2 == 0;   // every other round: 10 ms while compiling, else 1 ms
-            policy.next(none, none);
-            policy.observeRound(new TreePolicy.Shape(0, 4),
-                    new TreePolicy.RoundCost(busy[0] ? 10_000_000 : 1_000_000, 0, 0, 0, 1));
-        }
-        // (the model's prior, a quarter round at no cost, takes a few per cent off; the busy rounds would add 4.5 ms)
-        assertThat(1 / policy.rate(0, 1, none, none)).isCloseTo(1_000_000, within(60_000.0));
-    }
-
     /** Advances the policy's round count by {@code n} rounds that time nothing. */
     private static void skipRounds(TreePolicy policy, int n) {
         ForwardCosts none = new ForwardCosts(8);
