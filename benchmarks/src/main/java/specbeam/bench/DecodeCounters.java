@@ -8,9 +8,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import specbeam.decode.DecodeStats;
 
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
-
 /**
  * The engine's own counters, reported by JMH next to the time per operation ({@code @AuxCounters}).
  *
@@ -54,7 +51,6 @@ public class DecodeCounters {
      * ONNX Runtime's two threads, so iterations with much of it ran slower than warmed-up code does.
      */
     public long jitMillis;
-    private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
     private long jitAtStart;
 
     @Setup(Level.Iteration)
@@ -65,16 +61,12 @@ public class DecodeCounters {
         targetTokensFed = draftTokensFed = 0;
         targetPrefillForwards = targetPrefillTokensFed = draftPrefillForwards = draftPrefillTokensFed = 0;
         spinningCalls = jitMillis = 0;
-        jitAtStart = jitMillis();
+        jitAtStart = JitWarmUp.compilationMillis();
     }
 
     @TearDown(Level.Iteration)
     public void publish() {
-        jitMillis = jitMillis() - jitAtStart;
-    }
-
-    private static long jitMillis() {
-        return JIT != null && JIT.isCompilationTimeMonitoringSupported() ? JIT.getTotalCompilationTime() : 0;
+        jitMillis = JitWarmUp.compilationMillis() - jitAtStart;
     }
 
     /** Adds one generate call's statistics (a few additions: cheap enough for the timed path). */

@@ -23,6 +23,7 @@ final class JitWarmUp {
     static final double WINDOW_SECONDS = 3;
 
     private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
+    private static final boolean MONITORED = JIT != null && JIT.isCompilationTimeMonitoringSupported();
 
     private JitWarmUp() {
     }
@@ -39,17 +40,16 @@ final class JitWarmUp {
 
     /** {@link #run(Runnable, double)} with the window and the quiet rate given (tests). */
     static double run(Runnable pass, double maxSeconds, double windowSeconds, double quietMsPerS) {
-        boolean monitored = JIT != null && JIT.isCompilationTimeMonitoringSupported();
-        long start = System.nanoTime();
         if (maxSeconds <= 0) {
             return 0;
         }
+        long start = System.nanoTime();
         Deque<long[]> samples = new ArrayDeque<>();   // {nanoTime, total compilation ms} after each pass
-        samples.add(new long[] {start, monitored ? JIT.getTotalCompilationTime() : 0});
+        samples.add(new long[] {start, compilationMillis()});
         while (true) {
             pass.run();
             long now = System.nanoTime();
-            samples.addLast(new long[] {now, monitored ? JIT.getTotalCompilationTime() : 0});
+            samples.addLast(new long[] {now, compilationMillis()});
             double elapsed = (now - start) / 1e9;
             if (elapsed >= maxSeconds) {
                 return done(elapsed, samples, "the longest warm-up");
@@ -61,7 +61,7 @@ final class JitWarmUp {
             long[] first = samples.getFirst();
             double window = (now - first[0]) / 1e9;
             if (window >= windowSeconds) {
-                if (!monitored) {
+                if (!MONITORED) {
                     return done(elapsed, samples, "compilation time not monitored by this JVM");
                 }
                 double rate = (samples.getLast()[1] - first[1]) / window;
@@ -70,6 +70,11 @@ final class JitWarmUp {
                 }
             }
         }
+    }
+
+    /** The JVM's total compilation time so far, in ms; 0 where it does not monitor it. */
+    static long compilationMillis() {
+        return MONITORED ? JIT.getTotalCompilationTime() : 0;
     }
 
     /** With {@code -Dspecbeam.jitWarmup.log=true} (e.g. {@code -jvmArgsAppend}), says on the fork's output how the warm-up ended. */
