@@ -49,7 +49,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(DecodeBenchmark.FORKS)
+@Fork(value = DecodeBenchmark.FORKS, jvmArgsPrepend = {JitWarmUp.COMPILE_SOONER, JitWarmUp.COMPILE_IN_CALLER})
 @Warmup(iterations = DecodeBenchmark.WARMUP_ITERATIONS, time = DecodeBenchmark.WARMUP_SECONDS)
 @Measurement(iterations = DecodeBenchmark.MEASUREMENT_ITERATIONS, time = DecodeBenchmark.MEASUREMENT_SECONDS)
 public class DecodeBenchmark {

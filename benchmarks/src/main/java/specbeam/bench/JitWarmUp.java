@@ -17,6 +17,23 @@ import java.util.Deque;
  * compilation was left during the measured iterations.
  */
 final class JitWarmUp {
+    /**
+     * The benchmark forks' JIT flags, put first on their command lines ({@code @Fork(jvmArgsPrepend)} and
+     * {@link JmhPointRunner}; {@code -jvmArgsPrepend} replaces them, a later {@code -jvmArgsAppend} flag overrides
+     * one). {@code -XX:CompileThresholdScaling=0.1}: the engine's code is called once per token or per
+     * generation, so at the default thresholds C2 reached {@code GreedyDecoding.generate} only 20-26 s into a
+     * fork, after this warm-up had seen a quiet window, and recompiled it four times (deoptimised by profiles
+     * the warm-up had not covered): 3.3-3.8 s of compilation inside greedy's 14 s of measurement (2026-11-28,
+     * {@code -XX:+LogCompilation}); with a tenth of the thresholds those compiles land in the first 10 s.
+     * {@code -Xbatch}: a compilation blocks the thread that asked for it, so what JMH's own per-iteration code
+     * (result serialisation) triggers between iterations finishes there instead of taking a core from ONNX
+     * Runtime during the next measured call; measured in paired forks, 1.5 s -> 0.4 s of compilation during the
+     * rounds of speculative k = 4 and greedy.
+     */
+    static final String COMPILE_SOONER = "-XX:CompileThresholdScaling=0.1";
+    /** See {@link #COMPILE_SOONER}. */
+    static final String COMPILE_IN_CALLER = "-Xbatch";
+
     /** Compilation (ms per second of warm-up) under which the code counts as compiled. */
     static final double QUIET_MS_PER_S = 20;
     /** The trailing window the rate is taken over. */

@@ -115,6 +115,7 @@ public final class JmhPointRunner implements PointRunner {
         if (!user.getParameter("jitWarmupSeconds").hasValue()) {
             b.param("jitWarmupSeconds", Double.toString(profile.jitWarmupSeconds()));
         }
+        b.jvmArgsPrepend(forkJvmArgsPrepend(user).toArray(String[]::new));
         if (!user.verbosity().hasValue()) {
             b.verbosity(VerboseMode.SILENT);
         }
@@ -142,6 +143,12 @@ public final class JmhPointRunner implements PointRunner {
                 }
             }
         }
+    }
+
+    /** The forks' leading JVM flags: the user's {@code -jvmArgsPrepend}, or {@link JitWarmUp}'s JIT flags. */
+    static List<String> forkJvmArgsPrepend(Options user) {
+        return new ArrayList<>(user.getJvmArgsPrepend().orElse(
+                List.of(JitWarmUp.COMPILE_SOONER, JitWarmUp.COMPILE_IN_CALLER)));
     }
 
     @Override

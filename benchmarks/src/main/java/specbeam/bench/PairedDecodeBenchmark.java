@@ -46,7 +46,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(1)
+@Fork(value = 1, jvmArgsPrepend = {JitWarmUp.COMPILE_SOONER, JitWarmUp.COMPILE_IN_CALLER})
 @Warmup(iterations = 10)
 @Measurement(iterations = 80)
 public class PairedDecodeBenchmark {

@@ -1,12 +1,24 @@
 package specbeam.bench;
 
 import org.junit.jupiter.api.Test;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class JitWarmUpTest {
+
+    @Test
+    void forksGetTheJitFlagsUnlessTheUserPrependsTheirOwn() throws Exception {
+        assertThat(JmhPointRunner.forkJvmArgsPrepend(new CommandLineOptions()))
+                .containsExactly("-XX:CompileThresholdScaling=0.1", "-Xbatch");
+        // -jvmArgsAppend leaves them in place (and may override one, coming later on the command line)
+        assertThat(JmhPointRunner.forkJvmArgsPrepend(new CommandLineOptions("-jvmArgsAppend", "-Dx=1")))
+                .containsExactly(JitWarmUp.COMPILE_SOONER, JitWarmUp.COMPILE_IN_CALLER);
+        assertThat(JmhPointRunner.forkJvmArgsPrepend(new CommandLineOptions("-jvmArgsPrepend", "-Xint")))
+                .containsExactly("-Xint");
+    }
 
     @Test
     void stopsOnceAWholeWindowPassesWithoutCompilation() {
