@@ -17,6 +17,16 @@ Java suite where they overlap:
     tokens_per_s              new tokens / generate time, over all timed calls
     acceptance_rate           assisted: draft tokens accepted / draft tokens proposed
     target_forwards_per_token target model forward calls / new tokens
+
+--serve: the same models and modes, one generate call per request, for a caller that interleaves
+its own calls with HF's (the Java suite's side-by-side comparison). Requests are JSON lines on
+stdin, answers JSON lines on stdout:
+    (start)                                              -> {"ready": true, "prompts": N, "torch": .., ...}
+    {"mode": "beam", "k": 0, "beam_width": 4, "prompt": 3, "record": true}
+                                                         -> {"ms": 512.3, "new_tokens": 64}
+    {"finish": true}                                     -> writes --out from the recorded calls,
+                                                            {"wrote": "results/hf_baseline.csv"}; exits
+A bad request gets {"error": "..."} and the server goes on.
 """
 
 import argparse
@@ -48,6 +58,7 @@ def parse_args(argv):
     p.add_argument("--repeats", type=int, default=3, help="timed passes over the prompts (default 3)")
     p.add_argument("--stop-at-eos", action="store_true", help="let generation stop at EOS")
     p.add_argument("--out", type=Path, default=Path("results/hf_baseline.csv"))
+    p.add_argument("--serve", action="store_true", help="answer generate requests on stdin (see above)")
     return p.parse_args(argv)
 
 
@@ -111,88 +122,178 @@ def ci999(samples: list[float]) -> float:
     return t.ppf(0.9995, len(samples) - 1) * statistics.stdev(samples) / math.sqrt(len(samples))
 
 
-def time_mode(target, counters, prompts, generate_kwargs, repeats) -> dict:
+def generate_once(target, ids, generate_kwargs) -> tuple[float, int]:
+    """One HF generate call on prompt ids: (milliseconds, new tokens)."""
     import torch
 
-    def one_pass(record):
-        for ids in prompts:
-            x = torch.tensor([ids])
-            start = time.perf_counter()
-            with torch.no_grad():
-                out = target.generate(input_ids=x, attention_mask=torch.ones_like(x), **generate_kwargs)
-            elapsed = time.perf_counter() - start
-            if record:
-                latencies.append(elapsed * 1000)
-                new_tokens.append(out.shape[1] - x.shape[1])
+    x = torch.tensor([ids])
+    start = time.perf_counter()
+    with torch.no_grad():
+        out = target.generate(input_ids=x, attention_mask=torch.ones_like(x), **generate_kwargs)
+    return (time.perf_counter() - start) * 1000, out.shape[1] - x.shape[1]
 
-    latencies, new_tokens = [], []
-    one_pass(record=False)  # warm-up
-    counters.reset()
-    for _ in range(repeats):
-        one_pass(record=True)
-    total_tokens = sum(new_tokens)
-    return {"latency_ms_mean": statistics.fmean(latencies), "latency_ms_ci999": ci999(latencies),
-            "tokens_per_s": total_tokens / (sum(latencies) / 1000),
-            "acceptance_rate": counters.accepted / counters.proposed if counters.proposed else "",
-            "target_forwards_per_token": counters.forwards / total_tokens, "n": len(latencies)}
+
+class Recorder:
+    """Latencies and counters of one mode's timed calls, and the CSV row they make."""
+
+    def __init__(self, mode, k, width, max_new_tokens):
+        self.key = {"engine": "hf", "mode": mode, "k": k, "beam_width": width, "batch": 1,
+                    "provider": "torch-cpu", "max_new_tokens": max_new_tokens}
+        self.latencies, self.new_tokens = [], []
+        self.forwards = self.proposed = self.accepted = 0
+
+    def add(self, ms, new_tokens, counters):
+        self.latencies.append(ms)
+        self.new_tokens.append(new_tokens)
+        self.forwards += counters.forwards
+        self.proposed += counters.proposed
+        self.accepted += counters.accepted
+
+    def row(self) -> dict:
+        total_tokens = sum(self.new_tokens)
+        return {**self.key, "latency_ms_mean": statistics.fmean(self.latencies),
+                "latency_ms_ci999": ci999(self.latencies),
+                "tokens_per_s": total_tokens / (sum(self.latencies) / 1000),
+                "acceptance_rate": self.accepted / self.proposed if self.proposed else "",
+                "target_forwards_per_token": self.forwards / total_tokens, "n": len(self.latencies)}
+
+
+def time_mode(target, counters, prompts, generate_kwargs, recorder, repeats) -> dict:
+    for record in [False] + [True] * repeats:  # one warm-up pass, then the timed ones
+        for ids in prompts:
+            counters.reset()
+            ms, new_tokens = generate_once(target, ids, generate_kwargs)
+            if record:
+                recorder.add(ms, new_tokens, counters)
+    return recorder.row()
+
+
+class Baseline:
+    """The target, the draft and the generate arguments of each mode."""
+
+    def __init__(self, args):
+        import torch
+
+        torch.set_num_threads(2)
+        self.manifest = read_manifest(args.target)
+        problems = vocabulary_differences(args.target, args.draft)
+        if problems:
+            raise CliError(f"draft cannot assist target: {'; '.join(problems)}")
+        tasks = args.target / "tasks" / "prompts.jsonl"
+        if not tasks.is_file():
+            raise CliError(f"{tasks} not found: run models/tasks.py --model-dir {args.target} first")
+        self.prompts = [json.loads(line)["prompt_ids"] for line in tasks.read_text().splitlines()]
+        self.target = load_model(hf_dir(args.target, args.target_hf))
+        self.draft = load_model(hf_dir(args.draft, args.draft_hf))
+        self.counters = Counters(self.target)
+        self.max_new_tokens = n = args.max_new_tokens
+        manifest = self.manifest
+        self.common = {"do_sample": False, "max_new_tokens": n, "min_new_tokens": None if args.stop_at_eos else n,
+                       "eos_token_id": manifest["eos_token_ids"],
+                       "pad_token_id": manifest["pad_token_id"] if manifest["pad_token_id"] is not None
+                       else manifest["eos_token_ids"][0]}
+
+    def kwargs(self, mode, k, width) -> dict:
+        """generate's arguments for a mode; assisted sets the draft's fixed length k (as the Java engine)."""
+        if mode == "greedy" and width == 1:
+            extra = {"num_beams": 1}
+        elif mode == "beam" and width >= 1:
+            extra = {"num_beams": width, "length_penalty": 1.0, "early_stopping": False}
+        elif mode == "assisted" and k >= 1 and width == 1:
+            self.draft.generation_config.num_assistant_tokens = k
+            self.draft.generation_config.num_assistant_tokens_schedule = "constant"
+            self.draft.generation_config.assistant_confidence_threshold = 0.0
+            extra = {"assistant_model": self.draft}
+        else:
+            raise CliError(f"no HF mode '{mode}' with k={k}, beam_width={width} "
+                           "(greedy B=1, beam B>=1, assisted k>=1 B=1)")
+        return {**self.common, **extra}
+
+
+def loadavg():
+    path = Path("/proc/loadavg")
+    return path.read_text().split()[0] if path.is_file() else ""
+
+
+def versions() -> dict:
+    import torch
+    import transformers
+
+    return {"torch": torch.__version__, "transformers": transformers.__version__}
+
+
+def write_csv(out: Path, rows: list[dict]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS + META_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(out)   # never a half-written CSV
+
+
+def serve(base: Baseline, args, stdin, stdout) -> None:
+    """Answer generate requests (module docstring) until {"finish": true} or end of input."""
+    def say(obj):
+        stdout.write(json.dumps(obj) + "\n")
+        stdout.flush()
+
+    meta = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **versions()}
+    load_before = loadavg()
+    recorders: dict[tuple, Recorder] = {}
+    say({"ready": True, "prompts": len(base.prompts), **meta})
+    for line in stdin:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            if req.get("finish"):
+                break
+            mode, k, width = str(req["mode"]), int(req["k"]), int(req["beam_width"])
+            prompt = int(req["prompt"])
+            if not 0 <= prompt < len(base.prompts):
+                raise CliError(f"prompt {prompt} out of range: {len(base.prompts)} prompts")
+            kwargs = base.kwargs(mode, k, width)
+            base.counters.reset()
+            ms, new_tokens = generate_once(base.target, base.prompts[prompt], kwargs)
+            if req.get("record"):
+                recorders.setdefault((mode, k, width), Recorder(mode, k, width, base.max_new_tokens)) \
+                    .add(ms, new_tokens, base.counters)
+            say({"ms": ms, "new_tokens": new_tokens})
+        except (CliError, KeyError, ValueError, TypeError) as e:
+            say({"error": f"bad request {line.strip()[:200]}: {e}"})
+    rows = [r.row() for r in recorders.values()]
+    meta["loadavg"] = f"{load_before}-{loadavg()}"
+    for row in rows:
+        row.update(meta)
+    if rows:
+        write_csv(args.out, rows)
+    say({"wrote": str(args.out) if rows else None})
 
 
 def main(argv=None):
     args = parse_args(argv)
     quiet_libraries()
-    import torch
+    base = Baseline(args)
+    if args.serve:
+        import sys
 
-    torch.set_num_threads(2)
-    manifest = read_manifest(args.target)
-    problems = vocabulary_differences(args.target, args.draft)
-    if problems:
-        raise CliError(f"draft cannot assist target: {'; '.join(problems)}")
-    tasks = args.target / "tasks" / "prompts.jsonl"
-    if not tasks.is_file():
-        raise CliError(f"{tasks} not found: run models/tasks.py --model-dir {args.target} first")
-    prompts = [json.loads(line)["prompt_ids"] for line in tasks.read_text().splitlines()]
-    target = load_model(hf_dir(args.target, args.target_hf))
-    draft = load_model(hf_dir(args.draft, args.draft_hf))
-    counters = Counters(target)
-
-    n = args.max_new_tokens
-    common = {"do_sample": False, "max_new_tokens": n, "min_new_tokens": None if args.stop_at_eos else n,
-              "eos_token_id": manifest["eos_token_ids"],
-              "pad_token_id": manifest["pad_token_id"] if manifest["pad_token_id"] is not None
-              else manifest["eos_token_ids"][0]}
-    modes = [("greedy", 0, 1, {"num_beams": 1})]
-    modes += [("beam", 0, b, {"num_beams": b, "length_penalty": 1.0, "early_stopping": False})
-              for b in args.beams]
-    modes += [("assisted", k, 1, {"assistant_model": draft}) for k in args.k]
-
-    import transformers
-
-    def loadavg():
-        path = Path("/proc/loadavg")
-        return path.read_text().split()[0] if path.is_file() else ""
-
-    meta = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "torch": torch.__version__,
-            "transformers": transformers.__version__}
+        serve(base, args, sys.stdin, sys.stdout)
+        return
+    modes = [("greedy", 0, 1)] + [("beam", 0, b) for b in args.beams] + [("assisted", k, 1) for k in args.k]
+    meta = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **versions()}
     load_before = loadavg()
     rows = []
-    for mode, k, width, kwargs in modes:
-        if mode == "assisted":  # a fixed draft length, as the Java engine uses
-            draft.generation_config.num_assistant_tokens = k
-            draft.generation_config.num_assistant_tokens_schedule = "constant"
-            draft.generation_config.assistant_confidence_threshold = 0.0
-        stats = time_mode(target, counters, prompts, {**common, **kwargs}, args.repeats)
-        rows.append({"engine": "hf", "mode": mode, "k": k, "beam_width": width, "batch": 1,
-                     "provider": "torch-cpu", "max_new_tokens": n, **stats})
+    for mode, k, width in modes:
+        stats = time_mode(base.target, base.counters, base.prompts, base.kwargs(mode, k, width),
+                          Recorder(mode, k, width, base.max_new_tokens), args.repeats)
+        rows.append(stats)
         print(f"{mode:8s} k={k} B={width}: {stats['latency_ms_mean']:.1f} ms "
               f"+- {stats['latency_ms_ci999']:.1f}, {stats['tokens_per_s']:.1f} tok/s")
     meta["loadavg"] = f"{load_before}-{loadavg()}"   # 1-minute load average before and after
     for row in rows:
         row.update(meta)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS + META_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(args.out, rows)
     print(f"wrote {args.out}")
 
 

@@ -16,7 +16,7 @@ import java.util.Deque;
  * {@code @Setup(Level.Trial)}, outside every measurement; the per-iteration {@code jitMillis} counter shows what
  * compilation was left during the measured iterations.
  */
-final class JitWarmUp {
+public final class JitWarmUp {
     /**
      * The benchmark forks' JIT flags, put first on their command lines ({@code @Fork(jvmArgsPrepend)} and
      * {@link JmhPointRunner}; {@code -jvmArgsPrepend} replaces them, a later {@code -jvmArgsAppend} flag overrides
@@ -51,7 +51,7 @@ final class JitWarmUp {
      *
      * @return seconds spent
      */
-    static double run(Runnable pass, double maxSeconds) {
+    public static double run(Runnable pass, double maxSeconds) {
         return run(pass, maxSeconds, WINDOW_SECONDS, QUIET_MS_PER_S);
     }
 

@@ -39,6 +39,20 @@ public final class CsvFiles {
         AtomicFiles.write(file, toCsv(rows, RoundRow.class));
     }
 
+    /** {@code hf_side_by_side.csv}: Hugging Face and specbeam timed in alternation. */
+    public static void writeSideBySide(Path file, List<SideBySideRow> rows) throws IOException {
+        AtomicFiles.write(file, toCsv(rows, SideBySideRow.class));
+    }
+
+    /** Reads a file written by {@link #writeSideBySide}. */
+    public static List<SideBySideRow> readSideBySide(Path file) throws IOException {
+        CsvSchema schema = CSV.schemaFor(SideBySideRow.class).withHeader();
+        try (MappingIterator<SideBySideRow> it = CSV.readerFor(SideBySideRow.class).with(schema)
+                .with(CsvParser.Feature.EMPTY_STRING_AS_NULL).readValues(file.toFile())) {
+            return it.readAll();
+        }
+    }
+
     static <T> String toCsv(List<T> rows, Class<T> type) throws IOException {
         CsvSchema schema = CSV.schemaFor(type).withHeader();
         return CSV.writer(schema).writeValueAsString(rows);

@@ -19,6 +19,7 @@ public final class ReportTables {
     private final List<ResultRow> rows;
     private final List<ComparisonRow> hf;
     private final RunSummary run;
+    private final List<SideBySideRow> sideBySide;
 
     /**
      * @param rows this run's rows, in run order
@@ -26,9 +27,15 @@ public final class ReportTables {
      * @param run  run-level facts
      */
     public ReportTables(List<ResultRow> rows, List<ComparisonRow> hf, RunSummary run) {
+        this(rows, hf, run, List.of());
+    }
+
+    /** @param sideBySide rows of hf_side_by_side.csv (HF and specbeam alternating call by call; empty when absent) */
+    public ReportTables(List<ResultRow> rows, List<ComparisonRow> hf, RunSummary run, List<SideBySideRow> sideBySide) {
         this.rows = rows;
         this.hf = hf;
         this.run = run;
+        this.sideBySide = sideBySide;
     }
 
     /** Block name to Markdown content, in {@link ReportFile#BLOCKS} order. */
@@ -137,7 +144,12 @@ public final class ReportTables {
                 mostPadded.map(r -> r.paddedPositionsPerForward() == 0 ? "met" : "**missed**").orElse("not measured"));
         t.row("greedy: share of wall time inside ONNX Runtime", "4", "≥ 85%",
                 greedy.map(r -> percent(r.ortShare())).orElse(null), status(greedy.map(ResultRow::ortShare), 0.85));
-        for (HfMatch m : hfMatches()) {
+        for (SideBySideRow r : sideBySide) {
+            t.row("faster than HF `generate`, side by side: " + r.hfMode() + (r.hfMode().equals("beam") ? " B=" + r.beamWidth()
+                    : r.k() > 0 ? " k=" + r.k() : ""), "9", "≥ 6.00x", times(r.speedup()) + interval(r) + " (" + r.specbeamPoint()
+                    + ")", status(Optional.of(r.speedup()), 6.0));
+        }
+        for (HfMatch m : sideBySide.isEmpty() ? hfMatches() : List.<HfMatch>of()) {
             t.row("faster than HF `generate`: " + m.hf().mode() + (m.hf().mode().equals("beam") ? " B=" + m.hf().beamWidth() : ""),
                     "9", "≥ 6.00x", times(m.ratio()) + " (" + m.ours().label() + ")", status(Optional.ofNullable(m.ratio()), 6.0));
         }
@@ -356,6 +368,24 @@ public final class ReportTables {
                     + "models/pair/target --draft models/pair/draft` (PyTorch on CPU, same prompts, 64 new tokens); "
                     + "`java -jar benchmarks.jar --report-only` then adds it without measuring again.");
         }
+        StringBuilder side = new StringBuilder();
+        if (!sideBySide.isEmpty()) {
+            MarkdownTable s = new MarkdownTable("HF mode", "B", "k", "specbeam point", "pairs", "HF ms / generation",
+                    "specbeam ms / generation", "specbeam faster by [99.9% interval]");
+            for (SideBySideRow r : sideBySide) {
+                s.row(r.hfMode(), r.beamWidth(), r.k(), r.specbeamPoint(), r.pairs(), fixed(r.hfMsMean(), 1),
+                        fixed(r.specbeamMsMean(), 1), times(r.speedup()) + interval(r));
+            }
+            SideBySideRow first = sideBySide.get(0);
+            side.append("**Side by side**: HF and specbeam alternating call by call.\n\n").append(s.render()).append('\n').append(howTo("HF and specbeam "
+                    + "alternating call by call on the same prompt (HF first on every other call), a pause of 30 ms "
+                    + "between calls, after one untimed pass each; \"faster by\" is the geometric mean of the pairs' "
+                    + "HF ms / specbeam ms. The machine's drift hits both sides of every pair, unlike two timings "
+                    + "taken minutes apart (the table below). specbeam runs in the suite's own JVM after a warm-up "
+                    + "until its JIT is quiet. Measured " + first.measuredAt() + ", load average " + first.loadavg()
+                    + ", torch " + first.torch() + ", transformers " + first.transformers() + ".")).append('\n');
+            side.append('\n');
+        }
         MarkdownTable t = new MarkdownTable("HF mode", "B", "k", "HF ms / generation", "specbeam point",
                 "specbeam ms / generation", "specbeam faster by", "HF tokens/s", "specbeam tokens/s");
         List<HfMatch> matches = hfMatches();
@@ -367,11 +397,17 @@ public final class ReportTables {
                     m.map(x -> times(x.ratio())).orElse(null), fixed(h.tokensPerS(), 0),
                     m.map(x -> fixed(x.ours().tokensPerS(), 0)).orElse(null));
         }
-        return t.render() + "\n" + howTo("Hugging Face `generate` (PyTorch, CPU) on the same exported models and "
+        return side + (sideBySide.isEmpty() ? "" : "**Timed apart**: the grid's own points against HF's calls.\n\n") + t.render() + "\n"
+                + howTo("Hugging Face `generate` (PyTorch, CPU) on the same exported models and "
                 + "prompts, from `results/hf_baseline.csv`; both files share their column names and are merged into "
                 + "`comparison.csv`. \"specbeam faster by\" = HF ms / specbeam ms for the corresponding strategy: "
                 + "greedy, beam search with the same B, and assisted generation against specbeam's speculative "
                 + "decoding (same k when HF's row has one, else the best k).");
+    }
+
+    private static String interval(SideBySideRow r) {
+        return r.speedupLow() == null || r.speedupHigh() == null ? ""
+                : " [" + fixed(r.speedupLow(), 2) + ", " + fixed(r.speedupHigh(), 2) + "]";
     }
 
     /** An HF row and the specbeam row it is compared with. */

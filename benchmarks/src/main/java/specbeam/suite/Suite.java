@@ -17,6 +17,7 @@ import specbeam.report.RoundRow;
 import specbeam.report.RunMetadata;
 import specbeam.report.RunSummary;
 import specbeam.report.SampleStats;
+import specbeam.report.SideBySideRow;
 import specbeam.report.ThroughputSection;
 import specbeam.report.plot.Plots;
 import specbeam.tasks.ModelPair;
@@ -131,10 +132,14 @@ public final class Suite {
         // 2. Quality, once per configuration, outside the timed path.
         Map<GridPoint, QualityResult> quality = quality(measured, failures);
 
-        // 3. Hugging Face generate on the same prompts, minutes after the grid.
+        // 3. Hugging Face generate on the same prompts, alternating call by call with specbeam.
         String hfSkipped = wiring.measuresHfBaseline() ? HfBaseline.skipReason(options) : "not wired in this run";
         if (hfSkipped == null) {
-            hfSkipped = HfBaseline.measure(options, pair, points, out);
+            hfSkipped = HfSideBySide.measure(options, pair, points, wiring, out);
+            if (hfSkipped != null) {
+                out.println("[hf] " + hfSkipped + ": the report shows "
+                        + (options.hfBaseline() == null ? "no baseline" : options.hfBaseline()));
+            }
         } else {
             out.println("[hf] HF generate not measured in this run (" + hfSkipped + "): the report shows "
                     + (options.hfBaseline() == null ? "no baseline" : options.hfBaseline()));
@@ -246,12 +251,27 @@ public final class Suite {
         }
     }
 
+    /** {@code <out>/hf_side_by_side.csv} (else the default results directory's), or none. */
+    private List<SideBySideRow> readSideBySide() {
+        Path file = options.sideBySide();
+        if (file == null) {
+            return List.of();
+        }
+        try {
+            return CsvFiles.readSideBySide(file);
+        } catch (IOException | RuntimeException e) {
+            out.println("warning: ignoring " + file + ": " + e.getMessage());
+            return List.of();
+        }
+    }
+
     private void writeOutputs(List<ResultRow> rows, List<ComparisonRow> hf, RunSummary summary, boolean withRunBlock)
             throws IOException {
         // the latency tables and plots cover the run's smallest batch; the throughput block every batch size
         List<ResultRow> latency = Plots.latencyRows(rows);
-        Map<String, String> blocks = new ReportTables(latency, hf, summary).blocks();
-        blocks.put("run", new ReportTables(rows, hf, summary).run());
+        List<SideBySideRow> sideBySide = readSideBySide();
+        Map<String, String> blocks = new ReportTables(latency, hf, summary, sideBySide).blocks();
+        blocks.put("run", new ReportTables(rows, hf, summary, sideBySide).run());
         blocks.put("throughput", ThroughputSection.render(rows));
         CostCurve curve = CostCurve.load(options.costCurve());
         blocks.put("projection", ProjectionSection.render(rows, curve));

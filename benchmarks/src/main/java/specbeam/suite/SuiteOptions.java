@@ -52,9 +52,10 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
               --cost-curve FILE  forward-time curve (rows x tokens -> ms) for the report's projection to
                                other hardware (default: the bundled H200 curve; format in
                                benchmarks/cost-curves/README.md)
-              --no-hf          do not time Hugging Face generate after the grid; by default
-                               models/hf_baseline.py runs when python3 ($SPECBEAM_PYTHON) has torch and
-                               transformers (not with --quick), writing <out>/hf_baseline.csv
+              --no-hf          do not time Hugging Face generate after the grid; by default, when
+                               python3 ($SPECBEAM_PYTHON) has torch and transformers (not with --quick),
+                               models/hf_baseline.py --serve and this engine alternate call by call,
+                               writing <out>/hf_side_by_side.csv and <out>/hf_baseline.csv
               --list           print the grid points and exit
               --help           print this text and exit
 
@@ -223,7 +224,16 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
 
     /** {@code <out>/hf_baseline.csv}, else {@code results/hf_baseline.csv}, else {@code null}. */
     public Path hfBaseline() {
-        for (Path p : List.of(out.resolve(HF_BASELINE), DEFAULT_OUT.resolve(HF_BASELINE))) {
+        return firstFile(HF_BASELINE);
+    }
+
+    /** {@code <out>/hf_side_by_side.csv}, else {@code results/hf_side_by_side.csv}, else {@code null}. */
+    public Path sideBySide() {
+        return firstFile(HfSideBySide.FILE);
+    }
+
+    private Path firstFile(String name) {
+        for (Path p : List.of(out.resolve(name), DEFAULT_OUT.resolve(name))) {
             if (Files.isRegularFile(p)) {
                 return p;
             }

@@ -75,4 +75,15 @@ class CsvFilesTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> CsvFiles.readComparison(hf))
                 .isInstanceOf(IOException.class).hasMessageContaining("engine");
     }
+
+    @Test
+    void sideBySideRowsSurviveARoundTripWithAMissingInterval(@TempDir Path tmp) throws IOException {
+        List<SideBySideRow> rows = List.of(new SideBySideRow("assisted", 4, 1, "speculative k=4", 1, 310.5, 41.25, 7.5,
+                null, null, "2026-11-28T06:00:00Z", "1.5-1.8", "2.13.0+cpu", "5.18.0"));
+        Path file = tmp.resolve("hf_side_by_side.csv");
+        CsvFiles.writeSideBySide(file, rows);
+        assertThat(Files.readAllLines(file).get(0)).isEqualTo("hf_mode,k,beam_width,specbeam_point,pairs,"
+                + "hf_ms_mean,specbeam_ms_mean,speedup,speedup_low,speedup_high,measured_at,loadavg,torch,transformers");
+        assertThat(CsvFiles.readSideBySide(file)).isEqualTo(rows);
+    }
 }

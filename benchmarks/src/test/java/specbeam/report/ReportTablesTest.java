@@ -105,6 +105,29 @@ class ReportTablesTest {
     }
 
     @Test
+    void sideBySideRowsComeFirstInTheHfBlockAndDecideTheHfTargets() {
+        List<ResultRow> rows = List.of(Rows.greedy(), Rows.speculative());
+        List<ComparisonRow> hf = List.of(new ComparisonRow("hf", "greedy", 0, 1, 1, "cpu", 64, 800.0, 10.0, 80.0,
+                null, 1.0, 3));
+        List<SideBySideRow> side = List.of(
+                new SideBySideRow("greedy", 0, 1, "greedy", 45, 300.0, 48.0, 6.25, 6.0, 6.5, "2026-11-28T06:00:00Z",
+                        "1.5-1.8", "2.13.0+cpu", "5.18.0"),
+                new SideBySideRow("beam", 0, 4, "beam B=4", 45, 600.0, 104.0, 5.77, 5.5, 6.1, "2026-11-28T06:00:00Z",
+                        "1.5-1.8", "2.13.0+cpu", "5.18.0"));
+        ReportTables tables = new ReportTables(rows, hf, RUN, side);
+        String block = tables.hf();
+        assertThat(block.indexOf("**Side by side**")).isLessThan(block.indexOf("**Timed apart**"));
+        assertThat(block).contains("| greedy | 1 | 0 | greedy | 45 | 300.0 | 48.0 | 6.25x [6.00, 6.50] |")
+                .contains("load average 1.5-1.8");
+        String targets = tables.targets();
+        assertThat(targets).contains("side by side: greedy | 9 | ≥ 6.00x | 6.25x [6.00, 6.50] (greedy) | met |")
+                .contains("side by side: beam B=4 | 9 | ≥ 6.00x | 5.77x [5.50, 6.10] (beam B=4) | **missed** |");
+        // the ratios of timings taken apart are no longer targets once a side-by-side measurement exists
+        assertThat(targets).doesNotContain("faster than HF `generate`: greedy |");
+        assertThat(new ReportTables(rows, hf, RUN).targets()).contains("faster than HF `generate`: greedy |");
+    }
+
+    @Test
     void everyBlockCarriesAHowToRead() {
         List<ResultRow> rows = List.of(Rows.greedy(), Rows.speculative());
         new ReportTables(rows, List.of(), RUN).blocks().forEach((name, content) -> {

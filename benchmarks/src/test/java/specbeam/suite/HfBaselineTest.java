@@ -25,8 +25,8 @@ class HfBaselineTest {
         Path csv = dir.resolve("hf_baseline.csv");
         Files.writeString(csv, "engine,mode,n,measured_at,loadavg,torch,transformers\n"
                 + "hf,greedy,5,2026-11-27T14:00:00Z,0.4-1.1,2.13.0+cpu,5.18.0\n");
-        assertThat(HfBaseline.provenance(csv, true, null)).isEqualTo("_HF baseline measured in this run, right after "
-                + "the grid (measured 2026-11-27T14:00:00Z, load average 0.4-1.1, torch 2.13.0+cpu, transformers 5.18.0)._");
+        assertThat(HfBaseline.provenance(csv, true, null)).isEqualTo("_HF baseline measured in this run after the grid, "
+                + "alternating call by call with specbeam (measured 2026-11-27T14:00:00Z, load average 0.4-1.1, torch 2.13.0+cpu, transformers 5.18.0)._");
         assertThat(HfBaseline.provenance(csv, false, "--no-hf"))
                 .startsWith("_HF baseline **not measured in this run** (--no-hf): the numbers are those of " + csv)
                 .contains("measured 2026-11-27T14:00:00Z");
