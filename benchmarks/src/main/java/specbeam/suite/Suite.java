@@ -239,30 +239,29 @@ public final class Suite {
     }
 
     private List<ComparisonRow> readHfBaseline() {
-        Path file = options.hfBaseline();
+        return readIfThere(options.hfBaseline(), CsvFiles::readComparison);
+    }
+
+    /** {@code <out>/hf_side_by_side.csv} (else the default results directory's), or none. */
+    private List<SideBySideRow> readSideBySide() {
+        return readIfThere(options.sideBySide(), CsvFiles::readSideBySide);
+    }
+
+    /** A CSV's rows; none when {@code file} is null, and a warning when it cannot be read. */
+    private <T> List<T> readIfThere(Path file, CsvReader<T> reader) {
         if (file == null) {
             return List.of();
         }
         try {
-            return CsvFiles.readComparison(file);
+            return reader.read(file);
         } catch (IOException | RuntimeException e) {
             out.println("warning: ignoring " + file + ": " + e.getMessage());
             return List.of();
         }
     }
 
-    /** {@code <out>/hf_side_by_side.csv} (else the default results directory's), or none. */
-    private List<SideBySideRow> readSideBySide() {
-        Path file = options.sideBySide();
-        if (file == null) {
-            return List.of();
-        }
-        try {
-            return CsvFiles.readSideBySide(file);
-        } catch (IOException | RuntimeException e) {
-            out.println("warning: ignoring " + file + ": " + e.getMessage());
-            return List.of();
-        }
+    private interface CsvReader<T> {
+        List<T> read(Path file) throws IOException;
     }
 
     private void writeOutputs(List<ResultRow> rows, List<ComparisonRow> hf, RunSummary summary, boolean withRunBlock)
