@@ -8,14 +8,17 @@ engine's fixed-capacity layout, hidden slots masked), for each thread setting (-
 spinning on and off), on the in-place graph (bound as the engine binds it: past = present) when the
 model has one, and on model.onnx. Java: `specbeam.bench.ForwardProbe` (when --jar is given and
 exists), once per engine thread configuration in --java-configs; the engine runs one-token forwards
-on the in-place graph where there is one, so that is the graph its ratio is taken against. Prints a
-table of medians in ms and the ratio engine / best Python, and writes it as JSON with --out; exits 1
-when the ratio is above --max-ratio (a regression in the Java path), 2 on bad input.
+on the in-place graph where there is one, so that is the graph its ratio is taken against. The ratio
+engine / best Python is the median of --pairs timings of the two taken back to back, the side that
+goes first alternating (this machine drifts by tens of percent within minutes); the ratio of the two
+sweeps is kept for reference. Prints a table of medians in ms and the ratios, and writes them as JSON
+with --out; exits 1 when the ratio is above --max-ratio (a regression in the Java path), 2 on bad input.
 """
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import time
 from pathlib import Path
@@ -37,6 +40,9 @@ def parse_args(argv):
                         "'+', e.g. 'default,-Dspecbeam.ort.spin=false' (default: default)")
     p.add_argument("--max-ratio", type=float, default=None,
                    help="exit 1 when engine / best Python median exceeds this (e.g. 1.15)")
+    p.add_argument("--pairs", type=int, default=3,
+                   help="with --jar: alternate the engine (first configuration) and the best Python setting this "
+                        "many times, and take the ratio from these pairs (default 3)")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     return p.parse_args(argv)
 
@@ -128,12 +134,29 @@ def java_forward(jar: Path, models: Path, threads: int, rounds: int, config: str
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+def paired_ratios(time_engine, time_python, pairs: int) -> list[float]:
+    """Engine / Python ratios of `pairs` back-to-back timings, the side that goes first alternating.
+
+    This machine's speed drifts by tens of percent within minutes, so a ratio of two timings taken one after the
+    other at different moments says as much about the drift as about the engine; each pair's two timings are
+    seconds apart.
+    """
+    ratios = []
+    for i in range(pairs):
+        if i % 2 == 0:
+            engine, python = time_engine(), time_python()
+        else:
+            python, engine = time_python(), time_engine()
+        ratios.append(engine / python)
+    return ratios
+
+
 def main(argv=None):
     args = parse_args(argv)
     target = args.models / "target"
     read_manifest(target)
-    if args.threads < 1 or args.rounds < 4:
-        raise CliError("--threads must be >= 1 and --rounds >= 4")
+    if args.threads < 1 or args.rounds < 4 or args.pairs < 1:
+        raise CliError("--threads must be >= 1, --rounds >= 4 and --pairs >= 1")
     if args.jar is not None and not args.jar.is_file():
         raise CliError(f"{args.jar} does not exist: build it with 'mvn -B -q install -DskipTests'")
     import onnxruntime
@@ -164,9 +187,21 @@ def main(argv=None):
     best = min(v for k, v in result["python"].items() if k.startswith(engine_graph))
     if result["java"]:
         engine = min(p["target_1"]["median"] for p in result["java"].values())
-        result["engine_over_best_python"] = round(engine / best, 3)
-        print(f"engine / best python on the {engine_graph}: {result['engine_over_best_python']:.2f} "
-              f"(load {' '.join(load)} -> {' '.join(result['loadavg_after'])})")
+        result["engine_over_best_python_sweep"] = round(engine / best, 3)
+        # the best Python setting on the engine's graph, and the first engine configuration, in alternation
+        best_key = min((k for k in result["python"] if k.startswith(engine_graph)), key=result["python"].get)
+        threads, spin = (1, True) if "1 thread," in best_key else (args.threads, "spinning on" in best_key)
+        config = args.java_configs.split(",")[0]
+        ratios = paired_ratios(
+            lambda: java_forward(args.jar, args.models, args.threads, args.rounds, config)["target_1"]["median"],
+            lambda: python_forward_ms(target, threads, spin, args.rounds, graphs[0]), args.pairs)
+        result["engine_over_best_python_pairs"] = [round(r, 3) for r in ratios]
+        result["engine_over_best_python"] = round(statistics.median(ratios), 3)
+        result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3] if load else []
+        print(f"engine / best python on the {engine_graph} ({best_key}), {args.pairs} alternating pairs: "
+              f"{', '.join(f'{r:.2f}' for r in ratios)}; median {result['engine_over_best_python']:.2f} "
+              f"(one sweep after the other: {result['engine_over_best_python_sweep']:.2f}; load {' '.join(load)} -> "
+              f"{' '.join(result['loadavg_after'])})")
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     if args.max_ratio and result.get("engine_over_best_python", 0) > args.max_ratio:

@@ -31,3 +31,26 @@ def test_missing_jar_and_bad_counts_are_clean_errors(tmp_path, capsys):
     assert "build it with" in capsys.readouterr().err
     assert run_cli(forward_time.main, ["--models", str(pair), "--rounds", "1"]) == 2
     assert run_cli(forward_time.main, ["--models", str(tmp_path)]) == 2
+
+
+def test_paired_ratios_alternate_which_side_goes_first():
+    calls = []
+
+    def engine():
+        calls.append("engine")
+        return 0.6
+
+    def python():
+        calls.append("python")
+        return 0.5
+
+    ratios = forward_time.paired_ratios(engine, python, 3)
+    assert calls == ["engine", "python", "python", "engine", "engine", "python"]
+    assert ratios == [0.6 / 0.5] * 3
+
+
+def test_zero_pairs_is_a_clean_error(tmp_path):
+    pair = tmp_path / "pair"
+    pair.mkdir()
+    (pair / "target").symlink_to(TINY / "llama")
+    assert run_cli(forward_time.main, ["--models", str(pair), "--pairs", "0"]) == 2
