@@ -2,6 +2,7 @@ package specbeam.suite;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.commons.math3.stat.StatUtils;
 import specbeam.bench.JitWarmUp;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.Mode;
@@ -114,7 +115,8 @@ final class HfSideBySide {
             Pairs p = new Pairs(m, hfMs, ourMs);
             PairedRatio r = p.ratio();
             out.printf(Locale.ROOT, "[hf] %-14s vs %-22s HF %.1f ms, specbeam %.1f ms: %.2fx [%.2f, %.2f] (%d pairs)%n",
-                    m.label(), m.ours().label(), mean(hfMs), mean(ourMs), r.speedup(), r.low(), r.high(), r.n());
+                    m.label(), m.ours().label(), StatUtils.mean(hfMs), StatUtils.mean(ourMs), r.speedup(), r.low(),
+                    r.high(), r.n());
             results.add(p);
         }
         return results;
@@ -129,7 +131,7 @@ final class HfSideBySide {
         SideBySideRow row(Map<String, String> meta) {
             PairedRatio r = ratio();
             return new SideBySideRow(match.hfMode(), match.k(), match.beamWidth(), match.ours().label(), r.n(),
-                    mean(hfMs), mean(oursMs), r.speedup(), finite(r.low()), finite(r.high()),
+                    StatUtils.mean(hfMs), StatUtils.mean(oursMs), r.speedup(), finite(r.low()), finite(r.high()),
                     meta.getOrDefault("measured_at", ""), meta.getOrDefault("loadavg", ""),
                     meta.getOrDefault("torch", ""), meta.getOrDefault("transformers", ""));
         }
@@ -162,22 +164,21 @@ final class HfSideBySide {
         }
         try (HfServer hf = new HfServer(process);
              TextGenerator engine = wiring.openGenerator(pair, ExecutionProvider.CPU, withDraft)) {
-            Map<String, String> meta = hf.ready();
+            hf.ready();
             if (hf.prompts != prompts.size()) {
                 return "hf_baseline.py read " + hf.prompts + " prompts, this suite " + prompts.size()
                         + ": both must read " + pair.target().resolve("tasks") + "/prompts.jsonl";
             }
-            Map<String, GenerationConfig> configs = new java.util.HashMap<>();
-            matches.forEach(m -> configs.put(m.label(), m.ours().config()));
             Side ours = (m, i, record) -> {
+                GenerationConfig config = m.ours().config();
                 long t0 = System.nanoTime();
-                engine.generate(List.of(prompts.get(i)), configs.get(m.label()));
+                engine.generate(List.of(prompts.get(i)), config);
                 return (System.nanoTime() - t0) / 1e6;
             };
             double warm = JitWarmUp.run(() -> {
                 for (Match m : matches) {
                     for (int[] p : prompts) {
-                        engine.generate(List.of(p), configs.get(m.label()));
+                        engine.generate(List.of(p), m.ours().config());
                     }
                 }
             }, WARMUP_SECONDS);
@@ -197,14 +198,12 @@ final class HfSideBySide {
             List<Pairs> pairs = interleave(matches, prompts.size(), PASSES, timedHf, ours, PAUSE_MS, out);
             out.printf(Locale.ROOT, "[hf] this JVM used %.3f cores while HF generated (its CPU time over HF's wall "
                     + "time)%n", hfWallAndCpu[1] / Math.max(hfWallAndCpu[0], 1e-9));
-            String loadBefore = loadAverage();
             Path wrote = hf.finish();
             if (wrote == null) {
                 return "hf_baseline.py --serve wrote no CSV";
             }
-            Map<String, String> rowMeta = new java.util.HashMap<>(meta);
-            rowMeta.putIfAbsent("loadavg", loadBefore);
-            rowMeta.putAll(HfBaseline.firstRowMeta(wrote));   // the load before and after, as HF recorded it
+            // date, load before and after, versions: as HF's CSV recorded them
+            Map<String, String> rowMeta = HfBaseline.firstRowMeta(wrote);
             CsvFiles.writeSideBySide(options.out().resolve(FILE), pairs.stream().map(p -> p.row(rowMeta)).toList());
             out.println("[hf] wrote " + wrote + " and " + options.out().resolve(FILE));
             return null;
@@ -230,15 +229,13 @@ final class HfSideBySide {
             this.toHf = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
         }
 
-        /** Waits for the ready line; returns its versions and date. */
-        Map<String, String> ready() throws IOException {
+        /** Waits for the ready line and reads how many prompts the process has. */
+        void ready() throws IOException {
             JsonNode r = answer();
             if (!r.path("ready").asBoolean()) {
                 throw new IOException("unexpected first line from hf_baseline.py: " + r);
             }
             prompts = r.path("prompts").asInt(-1);
-            return Map.of("measured_at", r.path("measured_at").asText(""), "torch", r.path("torch").asText(""),
-                    "transformers", r.path("transformers").asText(""));
         }
 
         @Override
@@ -289,23 +286,7 @@ final class HfSideBySide {
         }
     }
 
-    private static double mean(double[] xs) {
-        double s = 0;
-        for (double x : xs) {
-            s += x;
-        }
-        return xs.length == 0 ? Double.NaN : s / xs.length;
-    }
-
     private static Double finite(double x) {
         return Double.isFinite(x) ? x : null;
-    }
-
-    private static String loadAverage() {
-        try {
-            return java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (IOException | RuntimeException e) {
-            return "";
-        }
     }
 }
