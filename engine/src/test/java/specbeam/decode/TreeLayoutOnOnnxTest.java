@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and choosing beams moves few KV bytes. With {@code model.onnx} alone (holes reused) the bytes moved per token
  * stay within twice one token's keys and values, what greedy decoding writes per token. On the in-place graph
  * greedy moves nothing (ONNX Runtime writes each token into its slot) and beams pay for compaction: at most one
- * slot moved per node a step appends, B per token.
+ * slot moved per node a step appends, B per token, and at B = 4 no more than two tokens' entries per token.
  */
 class TreeLayoutOnOnnxTest {
     private static OnnxCausalLm target;
@@ -80,6 +80,9 @@ class TreeLayoutOnOnnxTest {
             DecodeStats beam = new BeamSearchDecoding(target).generate(PROMPT, config(Mode.BEAM, width), null).stats();
             assertThat(beam.kvBytesMovedPerToken()).as("in place, beam B=%d", width)
                     .isPositive().isLessThanOrEqualTo(width * oneToken);
+            if (width == 4) {   // issue 7's bound: B = 4 moves at most twice what greedy writes per token
+                assertThat(beam.kvBytesMovedPerToken()).as("in place, beam B=4").isLessThanOrEqualTo(2 * oneToken);
+            }
         }
         System.setProperty("specbeam.inplace", "false");
         try (OnnxCausalLm slotted = OnnxCausalLm.load(TestModels.tiny("llama"), ExecutionProvider.CPU, 2)) {
