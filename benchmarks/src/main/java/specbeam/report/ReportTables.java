@@ -323,7 +323,7 @@ public final class ReportTables {
                     fixed(r.draftProposedPerRound(), 2),
                     r.modelAlphaIid() == null ? fixed(r.modelStepsPerRound(), 2) + " (measured)" : fixed(r.modelStepsPerRound(), 2),
                     fixed(r.stepsPerTargetForward(), 2), base.map(b -> fixed(b.targetMsPerForward(), 2)).orElse(null),
-                    fixed(roundMs, 2), times(r.modelSpeedup()), times(base.map(b -> freeDraftBound(r, b)).orElse(null)),
+                    fixed(roundMs, 2), times(r.modelSpeedup()), times(r.freeDraftBound()),
                     times(r.speedupVsBaseline()), fixed(r.modelAlphaIid(), 3));
         }
         if (t.isEmpty()) {
@@ -336,25 +336,13 @@ public final class ReportTables {
                 + "+ draft forwards per round × ms per draft forward), all in ONNX Runtime time. The model leaves "
                 + "out everything outside ONNX Runtime, so model above measured = Java, cache bookkeeping and loop "
                 + "overhead eating the gain; a round that costs several one-token forwards means verification is "
-                + "compute-bound. \"free-draft bound\" = measured steps per target forward × baseline ms per forward "
-                + "/ ms per verifying forward: the speedup if drafting and all Java work cost nothing, so below 1.0x "
+                + "compute-bound. \"free-draft bound\" = measured steps per target forward × the baseline's ms per forward in "
+                + "the same rounds / the point's ms per target forward: the speedup if drafting and all Java work cost nothing, so below 1.0x "
                 + "the verification forward alone costs more than the beam steps it buys, whatever the draft costs. "
                 + "A speculative beam tree proposes many nodes off the selected paths, so for it the "
                 + "model takes the measured steps per round. The last column fits Leviathan et al.'s per-token "
                 + "acceptance α (i.i.d.), under which g draft tokens give (1 − α^(g+1)) / (1 − α) steps per "
                 + "round: use it to extrapolate to other k.");
-    }
-
-    /**
-     * Measured steps per target forward x the baseline's ONNX Runtime ms per forward / the point's ms per verifying
-     * forward: the speedup with a draft and Java work that cost nothing. Null when a number is missing.
-     */
-    static Double freeDraftBound(ResultRow point, ResultRow baseline) {
-        if (point.stepsPerTargetForward() == null || point.targetMsPerForward() == null
-                || baseline.targetMsPerForward() == null || !(point.targetMsPerForward() > 0)) {
-            return null;
-        }
-        return point.stepsPerTargetForward() * baseline.targetMsPerForward() / point.targetMsPerForward();
     }
 
     String quality() {

@@ -104,7 +104,11 @@ public record ResultRow(
         @JsonProperty("ort_spinning_share") Double ortSpinningShare,
         /* milliseconds the JIT spent compiling per second of measured calls (README "Warm-up"); empty in runs
            before it was recorded */
-        @JsonProperty("jit_ms_per_s") Double jitMsPerS) {
+        @JsonProperty("jit_ms_per_s") Double jitMsPerS,
+        /* speculative points: measured steps per target forward x the baseline's ONNX Runtime ms per forward (same
+           rounds) / the point's ms per target forward: the speedup if drafting and Java cost nothing; empty in runs
+           before it was recorded */
+        Double freeDraftBound) {
 
     public static final String ENGINE = "specbeam";
 

@@ -54,6 +54,7 @@ public final class ResultRows {
         double modelAlpha = Double.NaN;
         double modelSteps = Double.NaN;
         double modelSpeedup = Double.NaN;
+        double freeDraftBound = Double.NaN;
         PairedRatio ratio = paired == null ? null : paired.speedup();
         if (speculative && ratio != null) {
             speedup = ratio.speedup();
@@ -75,6 +76,7 @@ public final class ResultRows {
                 modelAlpha = SpeedupModel.perTokenAcceptance(c.acceptanceRate(), draftPerRound);
             }
             modelSpeedup = SpeedupModel.speedup(modelSteps, c, modelBase.counters());
+            freeDraftBound = SpeedupModel.freeDraftBound(c, modelBase.counters());
         }
         ExecutionProvider used = q == null ? null : q.providerUsed();
         return new ResultRow(
@@ -102,7 +104,7 @@ public final class ResultRows {
                 num(c.decodeTargetTokensPerRow(p.batch())),
                 speculative ? num(c.decodeDraftForwardsPerRound()) : null,
                 num(c.decodeDraftTokensPerRow(p.batch())), num(c.spinningShare()),
-                num(c.jitMillisPerSecond()));
+                num(c.jitMillisPerSecond()), num(freeDraftBound));
     }
 
     /** NaN and infinities become empty cells. */

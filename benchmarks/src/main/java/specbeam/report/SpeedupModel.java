@@ -62,6 +62,20 @@ public final class SpeedupModel {
         return alpha >= 1 ? draftTokensPerRound + 1 : (1 - Math.pow(alpha, draftTokensPerRound + 1)) / (1 - alpha);
     }
 
+    /**
+     * The speedup if drafting and all Java work cost nothing: measured steps per target forward x the baseline's
+     * ONNX Runtime time per target forward / the speculative run's. Below 1.0 the verification forward alone
+     * costs more than the steps it buys.
+     */
+    public static double freeDraftBound(CounterTotals speculative, CounterTotals baseline) {
+        if (speculative.targetForwards() == 0 || baseline.targetForwards() == 0 || speculative.targetOrtNanos() == 0) {
+            return Double.NaN;
+        }
+        double baseCostPerStep = (double) baseline.targetOrtNanos() / baseline.targetForwards();
+        double verifyCost = (double) speculative.targetOrtNanos() / speculative.targetForwards();
+        return speculative.stepsPerTargetForward() * baseCostPerStep / verifyCost;
+    }
+
     /** Speedup for a given number of steps per round, from the two runs' ONNX Runtime costs. */
     public static double speedup(double stepsPerRound, CounterTotals speculative, CounterTotals baseline) {
         if (speculative.targetForwards() == 0 || baseline.targetForwards() == 0) {

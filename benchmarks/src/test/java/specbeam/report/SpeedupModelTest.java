@@ -34,6 +34,15 @@ class SpeedupModelTest {
         assertThat(SpeedupModel.speedup(3.0, spec, base)).isCloseTo(3.0 * 2e6 / roundCost, within(1e-9));
     }
 
+    @Test
+    void freeDraftBoundLeavesTheDraftOutAndUsesTheMeasuredStepsPerForward() {
+        // 100 steps in 40 rounds (2.5 per forward) at 3 ms of target time each, against 2 ms per baseline step
+        CounterTotals base = totals(100, 0, 200_000_000L, 0);
+        CounterTotals spec = totals(40, 160, 120_000_000L, 16_000_000L);
+        assertThat(SpeedupModel.freeDraftBound(spec, base)).isCloseTo(2.5 * 2.0 / 3.0, within(1e-9));
+        assertThat(SpeedupModel.freeDraftBound(totals(0, 0, 0, 0), base)).isNaN();
+    }
+
     private static CounterTotals totals(long targetForwards, long draftForwards, long targetOrt, long draftOrt) {
         return new CounterTotals(1, 1, 100, 100, targetForwards, 100, targetForwards, draftForwards, 0, 0, targetOrt,
                 draftOrt, targetOrt + draftOrt, 0);
