@@ -336,11 +336,11 @@ public final class ReportTables {
                 + "+ draft forwards per round × ms per draft forward), all in ONNX Runtime time. The model leaves "
                 + "out everything outside ONNX Runtime, so model above measured = Java, cache bookkeeping and loop "
                 + "overhead eating the gain; a round that costs several one-token forwards means verification is "
-                + "compute-bound. \"free-draft bound\" = measured steps per target forward × the baseline's ms per forward in "
-                + "the same rounds / the point's ms per target forward: the speedup if drafting and all Java work cost nothing, so below 1.0x "
-                + "the verification forward alone costs more than the beam steps it buys, whatever the draft costs. "
-                + "A speculative beam tree proposes many nodes off the selected paths, so for it the "
-                + "model takes the measured steps per round. The last column fits Leviathan et al.'s per-token "
+                + "compute-bound. \"free-draft bound\" = measured steps per target forward × the baseline's ms "
+                + "per forward in the same rounds / the point's ms per target forward: the speedup if drafting and "
+                + "all Java work cost nothing, so below 1.0x the verification forward alone costs more than the "
+                + "beam steps it buys, whatever the draft costs. A speculative beam tree proposes many nodes off "
+                + "the selected paths, so for it the model takes the measured steps per round. The last column fits Leviathan et al.'s per-token "
                 + "acceptance α (i.i.d.), under which g draft tokens give (1 − α^(g+1)) / (1 − α) steps per "
                 + "round: use it to extrapolate to other k.");
     }

@@ -14,7 +14,7 @@ import java.util.Arrays;
  * when new nodes would not fit: the topmost live slots move into the holes, so every slot moved removes a hole,
  * at most one move per node ever appended. Rows get half their requested capacity again as room for holes, so
  * that compaction waits for the threshold instead of being forced early: on the bundled pair at B = 4 this moved
- * 24 KB per token instead of 40 (compacting at a quarter in rows without the room), at the same speed, since
+ * 24-27 KB per token instead of 40 (compacting at a quarter in rows without the room), at the same speed, since
  * the holes attention still covers cost less than a few percent of a forward. Without an
  * in-place graph the keys/values are copied out of the forward's outputs anyway, so a dropped node's slot is
  * reused by the next new node and no live entry ever moves. Either way the cache grows (by half, copying the
