@@ -8,6 +8,12 @@ from pathlib import Path
 
 FORMAT = "specbeam-onnx-v1"
 
+# ONNX Runtime (1.29+) starts a telemetry client when it first creates an environment unless this is set:
+# it writes under ~/.cache/Microsoft, uploads from a thread of its own, and matches regexes against the
+# command line that overflow the stack on long ones (the Java side's OrtTelemetry has the details). Every
+# script imports this module before onnxruntime.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 
 class CliError(Exception):
     """A problem the user can fix: printed as one line on stderr, exit code 2, no traceback."""

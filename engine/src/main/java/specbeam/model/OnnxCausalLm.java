@@ -149,15 +149,20 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
     /**
      * The process-wide ONNX Runtime environment, created on first use; its global intra-op pool of
      * {@code threads} threads is what sessions share when {@link OrtThreads} says so. ONNX Runtime's own log is
-     * off: the engine reports every problem itself (exceptions, and the one CUDA fallback line).
+     * off: the engine reports every problem itself (exceptions, and the one CUDA fallback line). So is its
+     * telemetry ({@link OrtTelemetry}: on Linux it crashed the JVM on long command lines).
      */
     public static synchronized OrtEnvironment environment(int threads) {
         if (environment == null) {
+            OrtTelemetry.disableBeforeFirstEnvironment();   // before ONNX Runtime reads its environment
             try (OrtEnvironment.ThreadingOptions pool = new OrtEnvironment.ThreadingOptions()) {
                 OrtThreads.current().configure(pool, threads);
                 poolThreads = Math.max(1, threads);
                 environment = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
                         "specbeam", pool);
+                if (!OrtTelemetry.state().startsWith("on")) {
+                    environment.setTelemetry(false);
+                }
             } catch (OrtException e) {
                 throw new IllegalStateException("cannot create the ONNX Runtime environment", e);
             }
