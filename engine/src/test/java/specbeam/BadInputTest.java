@@ -153,4 +153,19 @@ class BadInputTest {
                     GenerationConfig.builder(Mode.SPECULATIVE).build())).hasMessageContaining("needs a draft model");
         }
     }
+
+    @Test
+    void aBatchWhoseKvCachePassesTheDirectBufferLimitIsOneClearError() {
+        try (Engine engine = Engine.open(EngineOptions.of(TestModels.tiny("llama"), null))) {
+            // 130,000 rows x 4 kv heads x 66 slots x 16 = 549M floats per layer: past a direct buffer's 2 GiB
+            List<int[]> prompts = java.util.Collections.nCopies(130_000, new int[] {5});
+            GenerationConfig config = GenerationConfig.builder(Mode.GREEDY).maxNewTokens(63).build();
+            assertThatThrownBy(() -> engine.generate(prompts, config))
+                    .isInstanceOf(specbeam.model.NativeLimits.LimitExceededException.class)
+                    .hasMessageContaining("one layer's KV cache (130000 rows x 4 kv heads x 66 positions x 16)")
+                    .hasMessageContaining("at most 536870911 (2 GiB)").hasMessageContaining("use fewer prompts");
+            // the engine is still usable afterwards
+            assertThat(engine.generate(List.of(new int[] {5, 6}), config).best(0).generatedLength()).isPositive();
+        }
+    }
 }

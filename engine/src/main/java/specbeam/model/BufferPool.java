@@ -37,7 +37,13 @@ final class BufferPool {
                 base.put(at, ZEROS, 0, Math.min(ZEROS.length, bytes - at));
             }
         } else {
-            base = ByteBuffer.allocateDirect(bytes);
+            try {
+                base = ByteBuffer.allocateDirect(bytes);
+            } catch (OutOfMemoryError e) {   // NativeLimits checked the limit; the JDK's count can still differ
+                throw new NativeLimits.LimitExceededException("cannot allocate " + (bytes >> 20) + " MiB of native"
+                        + " memory (" + e.getMessage() + "): raise -XX:MaxDirectMemorySize or use fewer prompts or"
+                        + " beams, or a shorter prompt or generation");
+            }
         }
         return base.slice(0, bytes).order(ByteOrder.nativeOrder());
     }

@@ -85,8 +85,13 @@ abstract class OnnxCacheState implements AutoCloseable {
         this.maskMin = (float) m.maskMin();
         this.inplace = model.inplaceSession() != null;
         this.callBase = new int[rows];
-        allocateCache(capacity);
-        ensureQ(8);
+        try {
+            allocateCache(capacity);
+            ensureQ(8);
+        } catch (RuntimeException e) {   // a limit passed: hand back what was taken
+            close();
+            throw e;
+        }
         if (inplace) {
             seqlens = ints(rows, stateLeases);
             totalLength = ints(1, stateLeases);
@@ -118,12 +123,11 @@ abstract class OnnxCacheState implements AutoCloseable {
 
     /**
      * A zeroed native-order direct buffer of {@code count} floats from the model's {@link BufferPool}, recorded in
-     * {@code leases} to be handed back.
+     * {@code leases} to be handed back; {@code what} (the buffer and its shape in words) names it in the error
+     * when it would pass a {@link NativeLimits} limit.
      */
-    final FloatBuffer floats(long count, List<ByteBuffer> leases) {
-        if (count > Integer.MAX_VALUE / 4) {
-            throw new IllegalArgumentException("buffer of " + count + " floats is too large; use fewer rows or a shorter generation");
-        }
+    final FloatBuffer floats(long count, List<ByteBuffer> leases, String what) {
+        NativeLimits.checkBuffer(what, count, model.buffers().idleBytes());
         ByteBuffer bytes = model.buffers().take((int) count * 4);
         leases.add(bytes);
         return bytes.asFloatBuffer();
@@ -174,8 +178,8 @@ abstract class OnnxCacheState implements AutoCloseable {
         long[] shape = {rows, kvHeads, stride, headDim};
         try {
             for (int l = 0; l < layers; l++) {
-                keys[l] = floats((long) rows * kvHeads * stride * headDim, cacheLeases);
-                values[l] = floats((long) rows * kvHeads * stride * headDim, cacheLeases);
+                keys[l] = floats((long) rows * kvHeads * stride * headDim, cacheLeases, cacheWhat());
+                values[l] = floats((long) rows * kvHeads * stride * headDim, cacheLeases, cacheWhat());
                 pastKeyTensors[l] = wrap(keys[l], shape);
                 pastValueTensors[l] = wrap(values[l], shape);
             }
@@ -205,12 +209,18 @@ abstract class OnnxCacheState implements AutoCloseable {
         }
     }
 
+    private String cacheWhat() {
+        return "one layer's KV cache (" + rows + " rows x " + kvHeads + " kv heads x " + stride + " positions x "
+                + headDim + ")";
+    }
+
     final void ensureQ(int q) {
         if (q <= maxQ) {
             return;
         }
-        int newQ = Math.max(q, maxQ * 2);
-        if ((long) rows * newQ * (stride + newQ) > Integer.MAX_VALUE / 4) {
+        int newQ = Math.max(q, maxQ * 2);   // room to grow, unless the doubled buffers would pass a limit
+        if ((long) rows * newQ * (stride + newQ) > NativeLimits.MAX_BUFFER_FLOATS
+                || (long) rows * newQ * vocab > NativeLimits.MAX_BUFFER_FLOATS) {
             newQ = q;
         }
         maxQ = newQ;
@@ -218,13 +228,15 @@ abstract class OnnxCacheState implements AutoCloseable {
         giveBack(scratchLeases);
         inputIds = longs(rows * maxQ, scratchLeases);
         positionIds = longs(rows * maxQ, scratchLeases);
-        mask = floats((long) rows * maxQ * (stride + maxQ), scratchLeases);
-        logits = floats((long) rows * maxQ * vocab, scratchLeases);
+        mask = floats((long) rows * maxQ * (stride + maxQ), scratchLeases, "the attention mask of a forward ("
+                + rows + " rows x " + maxQ + " tokens x " + (stride + maxQ) + " columns)");
+        logits = floats((long) rows * maxQ * vocab, scratchLeases, "the logits of a forward (" + rows + " rows x "
+                + maxQ + " tokens x a vocabulary of " + vocab + ")");
         presentKeys = new FloatBuffer[layers];
         presentValues = new FloatBuffer[layers];
         for (int l = 0; l < layers; l++) {
-            presentKeys[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases);
-            presentValues[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases);
+            presentKeys[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases, "a forward's new keys");
+            presentValues[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases, "a forward's new values");
         }
         hiddenRow = new float[stride + maxQ];
         Arrays.fill(hiddenRow, maskMin);

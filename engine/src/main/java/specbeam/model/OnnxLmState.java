@@ -173,8 +173,8 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                     scratchKeys = new FloatBuffer[layers];
                     scratchValues = new FloatBuffer[layers];
                     for (int l = 0; l < layers; l++) {
-                        scratchKeys[l] = floats((long) rows * kvHeads * stride * headDim, stateLeases);
-                        scratchValues[l] = floats((long) rows * kvHeads * stride * headDim, stateLeases);
+                        scratchKeys[l] = floats((long) rows * kvHeads * stride * headDim, stateLeases, "a copy of the rows being reordered");
+                        scratchValues[l] = floats((long) rows * kvHeads * stride * headDim, stateLeases, "a copy of the rows being reordered");
                     }
                 }
                 floatsMoved += copyRow(keys, values, src, scratchKeys, scratchValues, src, 0, length[src] + pending[src]);

@@ -20,12 +20,13 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 28: {@code generate --prompt-ids} with ~1,000 ids killed the JVM with SIGSEGV before any model loaded.
- * ONNX Runtime 1.29's telemetry client matched regexes against the command line and overflowed the stack
- * ({@code OrtTelemetry}). The crash needs a fresh process with a long command line and without the CI variables
- * that also switch the client off (CI sets {@code CI=true}), so the CLI runs in a child JVM here.
+ * The CLI in a child JVM, for what only a fresh process shows. Issue 28: {@code generate --prompt-ids} with
+ * ~1,000 ids killed the JVM with SIGSEGV before any model loaded: ONNX Runtime 1.29's telemetry client matched
+ * regexes against the command line and overflowed the stack ({@code OrtTelemetry}). That needs a long command
+ * line and none of the CI variables that also switch the client off (CI sets {@code CI=true}). And a JVM whose
+ * direct-memory limit is too small for the KV cache must say so instead of dying.
  */
-class LongCommandLineTest {
+class FreshJvmCliTest {
     /** Variables under which ONNX Runtime never starts its telemetry client: the child must see none of them. */
     private static final List<String> TELEMETRY_OFF_VARIABLES = List.of("ORT_DISABLE_TELEMETRY", "ORT_RUNNING_UNIT_TESTS",
             "CI", "TF_BUILD", "GITHUB_ACTIONS", "GITLAB_CI", "CIRCLECI", "TRAVIS", "JENKINS_URL", "CODEBUILD_BUILD_ID",
@@ -40,7 +41,7 @@ class LongCommandLineTest {
         }
         assertThat(ids.length()).as("a command line past the ~4 KB that crashed").isGreaterThan(4000);
         String target = TestModels.pairTarget().toString();
-        Child child = runCli(home, "generate", "--target", target, "--mode", "beam", "--beam-width", "4",
+        Child child = runCli(home, List.of(), "generate", "--target", target, "--mode", "beam", "--beam-width", "4",
                 "--max-new-tokens", "4", "--prompt-ids", ids.toString(), "--json");
 
         assertThat(child.code()).as("exit status (139 = SIGSEGV); stderr: %s", child.err()).isZero();
@@ -49,15 +50,28 @@ class LongCommandLineTest {
         assertThat(home.resolve(".cache/Microsoft")).as("ONNX Runtime's telemetry cache").doesNotExist();
     }
 
+    @Test
+    void aDirectMemoryLimitTooSmallForTheCacheIsOneClearError(@TempDir Path home) throws Exception {
+        Child child = runCli(home, List.of("-XX:MaxDirectMemorySize=4m"), "generate", "--target",
+                TestModels.pairTarget().toString(), "--mode", "beam", "--beam-width", "4", "--max-new-tokens", "900",
+                "--prompt-ids", "5,17,9", "--json");
+
+        assertThat(child.code()).as("stderr: %s", child.err()).isEqualTo(2);
+        assertThat(child.out()).isEmpty();
+        assertThat(child.err().strip()).startsWith("specbeam: error: ").contains("direct-memory limit is 4 MiB")
+                .contains("-XX:MaxDirectMemorySize").doesNotContain("\n").doesNotContain("Exception");
+    }
+
     private record Child(int code, String out, String err) {
     }
 
     /** The CLI in a fresh JVM on this test's classpath, with HOME in a temporary folder. */
-    private static Child runCli(Path home, String... args) throws IOException, InterruptedException {
+    private static Child runCli(Path home, List<String> jvmOptions, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
+        command.addAll(jvmOptions);
         command.add(SpecbeamCli.class.getName());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
