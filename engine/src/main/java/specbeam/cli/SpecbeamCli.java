@@ -27,7 +27,8 @@ import java.util.concurrent.CountDownLatch;
  * runs one strategy and prints the text, the stats line and, for speculative modes, a ✓/✗ trace of what the
  * draft proposed and the target kept; {@code --json} prints one JSON object instead.
  * {@code serve --target DIR [--draft DIR] [--port 8080]} serves the same generation as an HTTP API and a demo page
- * ({@link SpecbeamServer}).
+ * ({@link SpecbeamServer}). {@code check-goldens --target DIR [--draft DIR]} compares the engine with the
+ * Hugging Face goldens of a model ({@link CheckGoldens}).
  */
 public final class SpecbeamCli {
     private static final String USAGE = """
@@ -42,6 +43,8 @@ public final class SpecbeamCli {
                    java -cp benchmarks.jar specbeam.cli.SpecbeamCli serve --target DIR [--draft DIR]
                      [--port 8080] [--host 127.0.0.1] [--max-new-tokens-cap 256] [--queue 4]
                      [--provider cpu|cuda] [--threads N]
+                   java -cp benchmarks.jar specbeam.cli.SpecbeamCli check-goldens --target DIR [--draft DIR]
+                     [--goldens FILE] [--k K] [--provider cpu|cuda] [--threads N]
             """;
 
     private SpecbeamCli() {
@@ -61,8 +64,11 @@ public final class SpecbeamCli {
             switch (args[0]) {
                 case "generate" -> generate(parse(args, GENERATE_OPTIONS), out);
                 case "serve" -> serve(parse(args, SERVE_OPTIONS), out);
+                case "check-goldens" -> {
+                    return CheckGoldens.run(parse(args, CheckGoldens.OPTIONS), out);
+                }
                 default -> throw new IllegalArgumentException("unknown command '" + args[0]
-                        + "': the commands are 'generate' and 'serve'");
+                        + "': the commands are 'generate', 'serve' and 'check-goldens'");
             }
             return 0;
         } catch (IllegalArgumentException | ModelLoadException e) {
@@ -73,7 +79,7 @@ public final class SpecbeamCli {
 
     private static final List<String> FLAGS = List.of("--json", "--adaptive");
 
-    private static Map<String, String> parse(String[] args, List<String> known) {
+    static Map<String, String> parse(String[] args, List<String> known) {
         Map<String, String> opts = new HashMap<>();
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
@@ -107,7 +113,7 @@ public final class SpecbeamCli {
     private static final List<String> SERVE_OPTIONS = List.of("--target", "--draft", "--port", "--host",
             "--max-new-tokens-cap", "--queue", "--provider", "--threads");
 
-    private static EngineOptions engineOptions(Map<String, String> o) {
+    static EngineOptions engineOptions(Map<String, String> o) {
         return new EngineOptions(Path.of(o.get("--target")),
                 o.containsKey("--draft") ? Path.of(o.get("--draft")) : null,
                 ExecutionProvider.parse(o.getOrDefault("--provider", "cpu")),

@@ -66,4 +66,29 @@ class SpecbeamCliTest {
             assertThat(r.err()).startsWith("specbeam: error: ").doesNotContain("Exception").doesNotContain("\tat ");
         }
     }
+
+    @Test
+    void checkGoldensPassesOnTheCommittedGoldensAndFailsOnATamperedOne(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        Run ok = run("check-goldens", "--target", LLAMA, "--draft", LLAMA);
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(ok.out()).containsPattern("(?m)^goldens: \\d+ passed, 0 failed$").contains("[speculative adaptive k=3,");
+
+        ObjectMapper json = new ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode goldens =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(TestModels.tiny("llama").resolve("goldens.json").toFile());
+        com.fasterxml.jackson.databind.node.ObjectNode first = (com.fasterxml.jackson.databind.node.ObjectNode) goldens.get("cases").get(0);
+        com.fasterxml.jackson.databind.node.ArrayNode seq = (com.fasterxml.jackson.databind.node.ArrayNode) first.get("sequences").get(0);
+        int last = seq.size() - 1;
+        seq.set(last, seq.get(last).asInt() == 7 ? 8 : 7);   // HF "said" another last token
+        java.nio.file.Path tampered = tmp.resolve("goldens.json");
+        json.writeValue(tampered.toFile(), goldens);
+        Run bad = run("check-goldens", "--target", LLAMA, "--goldens", tampered.toString());
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.out()).contains("different " + first.get("id").asText()).contains("goldens: ").contains(" passed, 1 failed");
+
+        Run missing = run("check-goldens", "--target", LLAMA, "--goldens", tmp.resolve("none.json").toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).startsWith("specbeam: error: cannot read goldens");
+    }
 }
