@@ -20,6 +20,7 @@ public final class ReportTables {
     private final List<ComparisonRow> hf;
     private final RunSummary run;
     private final List<SideBySideRow> sideBySide;
+    private final String hfCarriedFrom;   // when the HF rows were measured if not in this run, else null
 
     /**
      * @param rows this run's rows, in run order
@@ -32,10 +33,30 @@ public final class ReportTables {
 
     /** @param sideBySide rows of hf_side_by_side.csv (HF and specbeam alternating call by call; empty when absent) */
     public ReportTables(List<ResultRow> rows, List<ComparisonRow> hf, RunSummary run, List<SideBySideRow> sideBySide) {
+        this(rows, hf, run, sideBySide, null);
+    }
+
+    /**
+     * @param hfCarriedFrom null when the HF files were measured in this run; else when they were (a committed
+     *                      file's date): every row resting on them says so, and no target is "met" on them
+     */
+    public ReportTables(List<ResultRow> rows, List<ComparisonRow> hf, RunSummary run, List<SideBySideRow> sideBySide,
+                        String hfCarriedFrom) {
         this.rows = rows;
         this.hf = hf;
         this.run = run;
         this.sideBySide = sideBySide;
+        this.hfCarriedFrom = hfCarriedFrom;
+    }
+
+    /** Where a row rests on HF numbers: "this run", or the carried file's date. */
+    private String hfMeasured() {
+        return hfCarriedFrom == null ? "this run" : "committed " + hfCarriedFrom + ", not measured in this run";
+    }
+
+    /** A target's status on HF numbers: "not measured" unless they were measured in this run. */
+    private String hfStatus(Optional<Double> value, double threshold) {
+        return hfCarriedFrom == null ? status(value, threshold) : "not measured";
     }
 
     /** Block name to Markdown content, in {@link ReportFile#BLOCKS} order. */
@@ -147,11 +168,12 @@ public final class ReportTables {
         for (SideBySideRow r : sideBySide) {
             t.row("faster than HF `generate`, side by side: " + r.hfMode() + (r.hfMode().equals("beam") ? " B=" + r.beamWidth()
                     : r.k() > 0 ? " k=" + r.k() : ""), "9", "≥ 6.00x", times(r.speedup()) + interval(r) + " (" + r.specbeamPoint()
-                    + ")", status(Optional.of(r.speedup()), 6.0));
+                    + (hfCarriedFrom == null ? "" : "; " + hfMeasured()) + ")", hfStatus(Optional.of(r.speedup()), 6.0));
         }
         for (HfMatch m : sideBySide.isEmpty() ? hfMatches() : List.<HfMatch>of()) {
             t.row("faster than HF `generate`: " + m.hf().mode() + (m.hf().mode().equals("beam") ? " B=" + m.hf().beamWidth() : ""),
-                    "9", "≥ 6.00x", times(m.ratio()) + " (" + m.ours().label() + ")", status(Optional.ofNullable(m.ratio()), 6.0));
+                    "9", "≥ 6.00x", times(m.ratio()) + " (" + m.ours().label() + (hfCarriedFrom == null ? "" : "; HF "
+                    + hfMeasured()) + ")", hfStatus(Optional.ofNullable(m.ratio()), 6.0));
         }
         return t.render() + "\n" + howTo("each line is one performance target of the issues named, checked against "
                 + "this run's numbers (nothing here is typed in by hand; status compares the point estimate, the "
@@ -375,10 +397,11 @@ public final class ReportTables {
         StringBuilder side = new StringBuilder();
         if (!sideBySide.isEmpty()) {
             MarkdownTable s = new MarkdownTable("HF mode", "B", "k", "specbeam point", "pairs", "HF ms / generation",
-                    "specbeam ms / generation", "specbeam faster by [99.9% interval]");
+                    "specbeam ms / generation", "specbeam faster by [99.9% interval]", "measured");
             for (SideBySideRow r : sideBySide) {
                 s.row(r.hfMode(), r.beamWidth(), r.k(), r.specbeamPoint(), r.pairs(), fixed(r.hfMsMean(), 1),
-                        fixed(r.specbeamMsMean(), 1), times(r.speedup()) + interval(r));
+                        fixed(r.specbeamMsMean(), 1), times(r.speedup()) + interval(r),
+                        hfCarriedFrom == null ? "this run" : "committed " + r.measuredAt() + ", not measured in this run");
             }
             SideBySideRow first = sideBySide.get(0);
             side.append("**Side by side**: HF and specbeam alternating call by call.\n\n").append(s.render()).append('\n').append(howTo("HF and specbeam "
@@ -391,7 +414,7 @@ public final class ReportTables {
             side.append('\n');
         }
         MarkdownTable t = new MarkdownTable("HF mode", "B", "k", "HF ms / generation", "specbeam point",
-                "specbeam ms / generation", "specbeam faster by", "HF tokens/s", "specbeam tokens/s");
+                "specbeam ms / generation", "specbeam faster by", "HF tokens/s", "specbeam tokens/s", "HF measured");
         List<HfMatch> matches = hfMatches();
         for (ComparisonRow h : hf) {
             Optional<HfMatch> m = matches.stream().filter(x -> x.hf() == h).findFirst();
@@ -399,7 +422,7 @@ public final class ReportTables {
                     m.map(x -> x.ours().label()).orElse("not in this run"),
                     m.map(x -> plusMinus(x.ours().latencyMsMean(), x.ours().latencyMsCi999(), 1)).orElse(null),
                     m.map(x -> times(x.ratio())).orElse(null), fixed(h.tokensPerS(), 0),
-                    m.map(x -> fixed(x.ours().tokensPerS(), 0)).orElse(null));
+                    m.map(x -> fixed(x.ours().tokensPerS(), 0)).orElse(null), hfMeasured());
         }
         return side + (sideBySide.isEmpty() ? "" : "**Timed apart**: the grid's own points against HF's calls.\n\n") + t.render() + "\n"
                 + howTo("Hugging Face `generate` (PyTorch, CPU) on the same exported models and "

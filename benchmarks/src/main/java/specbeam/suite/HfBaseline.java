@@ -62,6 +62,12 @@ final class HfBaseline {
                 + " (" + details + ")._";
     }
 
+    /** When the HF numbers in {@code csv} were measured (its first row's {@code measured_at}), for rows that carry them. */
+    static String measuredAt(Path csv) {
+        String when = csv == null ? "" : firstRowMeta(csv).getOrDefault("measured_at", "");
+        return when.isEmpty() ? "at an unrecorded date" : when;
+    }
+
     static Map<String, String> firstRowMeta(Path csv) {
         try {
             List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);

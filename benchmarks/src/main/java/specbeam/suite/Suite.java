@@ -54,6 +54,7 @@ public final class Suite {
     private final String command;
     private final Pairing pairing;
     private String hfNote;   // provenance line under the HF table, or null
+    private String hfCarriedFrom;   // when the HF numbers shown were measured, if not in this run; null if they were
 
     public Suite(SuiteOptions options, Grid.Plan plan, ModelPair pair, PointRunner runner, Wiring wiring,
                  PrintStream out, String command, Pairing pairing) {
@@ -146,6 +147,7 @@ public final class Suite {
         }
         hfNote = options.hfBaseline() == null ? null
                 : HfBaseline.provenance(options.hfBaseline(), hfSkipped == null, hfSkipped);
+        hfCarriedFrom = hfSkipped == null ? null : HfBaseline.measuredAt(options.hfBaseline());
 
         // 4. Write.
         List<String> parts = new ArrayList<>();
@@ -198,6 +200,7 @@ public final class Suite {
         Suite s = new Suite(options, new Grid.Plan(List.of(), List.of()), null, null, null, out, "", null);
         s.hfNote = options.hfBaseline() == null ? null
                 : HfBaseline.provenance(options.hfBaseline(), false, "report regenerated with --report-only");
+        s.hfCarriedFrom = HfBaseline.measuredAt(options.hfBaseline());
         s.writeOutputs(rows, s.readHfBaseline(), new RunSummary("", "", 0, List.of(), List.of()), false);
     }
 
@@ -269,8 +272,8 @@ public final class Suite {
         // the latency tables and plots cover the run's smallest batch; the throughput block every batch size
         List<ResultRow> latency = Plots.latencyRows(rows);
         List<SideBySideRow> sideBySide = readSideBySide();
-        Map<String, String> blocks = new ReportTables(latency, hf, summary, sideBySide).blocks();
-        blocks.put("run", new ReportTables(rows, hf, summary, sideBySide).run());
+        Map<String, String> blocks = new ReportTables(latency, hf, summary, sideBySide, hfCarriedFrom).blocks();
+        blocks.put("run", new ReportTables(rows, hf, summary, sideBySide, hfCarriedFrom).run());
         blocks.put("throughput", ThroughputSection.render(rows));
         CostCurve curve = CostCurve.load(options.costCurve());
         blocks.put("projection", ProjectionSection.render(rows, curve));

@@ -139,7 +139,8 @@ class SuiteMainTest {
         assertThat(text).startsWith("# Hand-written title\n\nMy analysis.\n\n").contains("\nClosing words.\n");
         assertThat(text).contains("| speculative | 4 | 1 |  | greedy | 100.0 | 50.0 | 2.00x | [2.00, 2.00] ±0.0% | 3 |");
         assertThat(text).contains("speculative greedy over greedy, best k | 4, 8 | ≥ 2.30x | 2.00x (k=4) | **missed**");
-        assertThat(text).contains("faster than HF `generate`: greedy | 9 | ≥ 6.00x | 5.00x");
+        assertThat(text).contains("faster than HF `generate`: greedy | 9 | ≥ 6.00x | 5.00x (greedy; HF committed at an "
+                + "unrecorded date, not measured in this run) | not measured |");
         assertThat(text).contains("_HF baseline **not measured in this run** (not wired in this run): the numbers "
                 + "are those of " + out.resolve("hf_baseline.csv") + " (date not recorded)._");
         for (ReportFile.Block b : ReportFile.BLOCKS) {
@@ -166,6 +167,34 @@ class SuiteMainTest {
         assertThat(run("--quick")).isZero();
         String after = withoutRunFacts(Files.readString(report));
         assertThat(after).as("regenerating is idempotent apart from the run facts").isEqualTo(before);
+    }
+
+    @Test
+    void aRunWithoutHfMarksEveryHfRowNotMeasuredWithTheCommittedDateAndNeverMet() throws IOException {
+        Files.createDirectories(out);
+        String meta = ",2026-11-28T08:34:22Z,1.76-2.14,2.13.0+cpu,5.18.0\n";
+        Files.writeString(out.resolve("hf_baseline.csv"),
+                "engine,mode,k,beam_width,batch,provider,max_new_tokens,latency_ms_mean,latency_ms_ci999,tokens_per_s,"
+                        + "acceptance_rate,target_forwards_per_token,n,measured_at,loadavg,torch,transformers\n"
+                        + "hf,greedy,0,1,1,torch-cpu,64,900,10,70,,1.0,30" + meta);
+        Files.writeString(out.resolve("hf_side_by_side.csv"),
+                "hf_mode,k,beam_width,specbeam_point,pairs,hf_ms_mean,specbeam_ms_mean,speedup,speedup_low,speedup_high,"
+                        + "measured_at,loadavg,torch,transformers\n"
+                        + "greedy,0,1,greedy,30,900,100,9.0,8.5,9.5" + meta
+                        + "beam,0,4,beam B=4,30,1000,120,8.3,8.0,8.6" + meta);
+
+        assertThat(run("--quick")).as(err()).isZero();
+
+        String text = Files.readString(out.resolve("REPORT-quick.md"));
+        String targets = text.substring(text.indexOf(ReportFile.begin("targets")), text.indexOf(ReportFile.end("targets")));
+        List<String> hfRows = targets.lines().filter(l -> l.contains("HF `generate`")).toList();
+        assertThat(hfRows).hasSize(2).allSatisfy(row -> assertThat(row)
+                .contains("committed 2026-11-28T08:34:22Z, not measured in this run").endsWith("| not measured |")
+                .doesNotContain("| met |"));
+        String hf = text.substring(text.indexOf(ReportFile.begin("hf")), text.indexOf(ReportFile.end("hf")));
+        List<String> tableRows = hf.lines().filter(l -> l.startsWith("| greedy") || l.startsWith("| beam")).toList();
+        assertThat(tableRows).hasSize(3).allSatisfy(row -> assertThat(row)
+                .contains("committed 2026-11-28T08:34:22Z, not measured in this run"));
     }
 
     /**
