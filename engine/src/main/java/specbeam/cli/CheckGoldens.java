@@ -37,10 +37,14 @@ final class CheckGoldens {
         int passed = 0;
         int nearTies = 0;
         int failed = 0;
+        double logitError = GoldenCheck.logitError(Path.of(o.get("--target")));
+        out.printf("logit error of the export check %.2g: near-ties below %.2g%n", logitError,
+                GoldenCheck.tieTolerance(logitError));
         try (Engine engine = Engine.open(SpecbeamCli.engineOptions(o))) {
             for (GoldenCheck.Case c : cases) {
                 for (Run run : runs(c, speculative, k)) {
-                    GoldenCheck.Outcome outcome = GoldenCheck.compare(c, engine.generate(List.of(c.prompt()), run.config()));
+                    GoldenCheck.Outcome outcome = GoldenCheck.compare(c, engine.generate(List.of(c.prompt()), run.config()),
+                            logitError);
                     switch (outcome.verdict()) {
                         case SAME -> passed++;
                         case NEAR_TIE -> {

@@ -160,7 +160,7 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
                 poolThreads = Math.max(1, threads);
                 environment = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
                         "specbeam", pool);
-                if (!OrtTelemetry.state().startsWith("on")) {
+                if (!OrtTelemetry.keptOn()) {   // its events off too, whatever the variable did
                     environment.setTelemetry(false);
                 }
             } catch (OrtException e) {

@@ -74,6 +74,11 @@ public final class OrtTelemetry {
         return "on (" + why + ")";
     }
 
+    /** Whether the user asked for ONNX Runtime's default ({@code -Dspecbeam.ort.telemetry=on}). */
+    public static boolean keptOn() {
+        return System.getProperty("specbeam.ort.telemetry", "off").equals("on");
+    }
+
     /** What {@link #disableBeforeFirstEnvironment()} did, or null before it ran. */
     public static synchronized String state() {
         return state;

@@ -33,10 +33,14 @@ class HuggingFaceGoldenTest {
         int nearTies = 0;
         List<String> failures = new ArrayList<>();
         for (Path dir : TestModels.withGoldens()) {
+            double logitError = GoldenCheck.logitError(dir);
+            assertThat(GoldenCheck.tieTolerance(logitError)).as("committed models keep the 1e-3 near-tie rule")
+                    .isEqualTo(NearTie.TOLERANCE);
             try (Engine engine = Engine.open(EngineOptions.of(dir, null))) {
                 for (GoldenCheck.Case c : GoldenCheck.read(dir.resolve("goldens.json"))) {
                     String id = dir.getFileName() + "/" + c.id();
-                    GoldenCheck.Outcome outcome = GoldenCheck.compare(c, engine.generate(List.of(c.prompt()), c.config()));
+                    GoldenCheck.Outcome outcome = GoldenCheck.compare(c, engine.generate(List.of(c.prompt()), c.config()),
+                            logitError);
                     checked++;
                     switch (outcome.verdict()) {
                         case NEAR_TIE -> {
