@@ -23,6 +23,10 @@ public final class NativeLimits {
     /** Floats in one direct buffer: its capacity in bytes is an int. */
     public static final long MAX_BUFFER_FLOATS = Integer.MAX_VALUE / 4;
     private static final long MIB = 1L << 20;
+    // looked up once: every decoding state's buffers are checked, and the limit cannot change while the JVM runs
+    private static final long MAX_DIRECT_MEMORY = maxDirectMemory();
+    private static final BufferPoolMXBean DIRECT_POOL = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)
+            .stream().filter(pool -> pool.getName().equals("direct")).findFirst().orElse(null);
 
     private NativeLimits() {
     }
@@ -45,8 +49,8 @@ public final class NativeLimits {
                     + " MiB) in one buffer; a direct buffer holds at most " + MAX_BUFFER_FLOATS + " (2 GiB): "
                     + "use fewer prompts or beams, or a shorter prompt or generation");
         }
-        long max = maxDirectMemory();
-        long used = directMemoryUsed();
+        long max = MAX_DIRECT_MEMORY;
+        long used = DIRECT_POOL == null ? 0 : DIRECT_POOL.getMemoryUsed();
         if (floats * 4 > max - used + reusable) {
             throw new LimitExceededException(what + " needs " + floats * 4 / MIB + " MiB of native memory, but the JVM's "
                     + "direct-memory limit is " + max / MIB + " MiB with " + used / MIB + " MiB in use: raise it "
@@ -56,7 +60,7 @@ public final class NativeLimits {
     }
 
     /** {@code -XX:MaxDirectMemorySize}, or the heap's maximum when it is not set (the JDK's own default). */
-    static long maxDirectMemory() {
+    private static long maxDirectMemory() {
         try {
             HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
             long set = Long.parseLong(hotspot.getVMOption("MaxDirectMemorySize").getValue());
@@ -67,15 +71,5 @@ public final class NativeLimits {
             // not HotSpot: the JDK's default below
         }
         return Runtime.getRuntime().maxMemory();
-    }
-
-    /** Bytes of direct buffers the JVM holds now (taken or idle). */
-    static long directMemoryUsed() {
-        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
-            if (pool.getName().equals("direct")) {
-                return pool.getMemoryUsed();
-            }
-        }
-        return 0;
     }
 }
