@@ -140,7 +140,7 @@ public final class GoldenCheck {
     }
 
     /** A golden's config (FORMAT.md): greedy or beam with HF's options. */
-    public static GenerationConfig config(JsonNode c) {
+    static GenerationConfig config(JsonNode c) {
         boolean beam = c.get("mode").asText().equals("beam");
         JsonNode es = c.get("early_stopping");
         EarlyStopping early = es.isBoolean() ? (es.asBoolean() ? EarlyStopping.TRUE : EarlyStopping.FALSE)
@@ -172,7 +172,7 @@ public final class GoldenCheck {
         return Arrays.copyOfRange(seq, promptLength, seq.length);
     }
 
-    public static int[] ints(JsonNode a) {
+    private static int[] ints(JsonNode a) {
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = a.get(i).asInt();

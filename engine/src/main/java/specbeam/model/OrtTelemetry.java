@@ -22,7 +22,7 @@ import com.sun.jna.Platform;
  */
 public final class OrtTelemetry {
     static final String VARIABLE = "ORT_DISABLE_TELEMETRY";
-    private static String state;   // what was done, once decided
+    private static String state;   // what was done, once decided (later calls return it)
 
     private OrtTelemetry() {
     }
@@ -36,7 +36,7 @@ public final class OrtTelemetry {
 
     /**
      * Makes sure {@code ORT_DISABLE_TELEMETRY} is set in the C environment; call before the first ONNX Runtime
-     * environment is created (later calls change nothing). Returns what it did, as {@link #state()}.
+     * environment is created (later calls change nothing). Returns what it did, in words.
      */
     public static synchronized String disableBeforeFirstEnvironment() {
         if (state != null) {
@@ -77,10 +77,5 @@ public final class OrtTelemetry {
     /** Whether the user asked for ONNX Runtime's default ({@code -Dspecbeam.ort.telemetry=on}). */
     public static boolean keptOn() {
         return System.getProperty("specbeam.ort.telemetry", "off").equals("on");
-    }
-
-    /** What {@link #disableBeforeFirstEnvironment()} did, or null before it ran. */
-    public static synchronized String state() {
-        return state;
     }
 }
