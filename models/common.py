@@ -75,5 +75,14 @@ def load_tokenizer(model_dir: Path):
     return tok
 
 
+def hf_checkpoint(path) -> Path:
+    """A local HF checkpoint directory, with the files its weights.json derives from the committed ONNX model
+    (model.safetensors, tokenizer.json) rebuilt first where absent (hf_weights.py)."""
+    from hf_weights import ensure
+
+    ensure(Path(path))
+    return Path(path)
+
+
 def write_json(path: Path, obj) -> None:
     Path(path).write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")

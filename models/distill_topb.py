@@ -65,7 +65,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import CliError, quiet_libraries, run_cli
+from common import CliError, hf_checkpoint, quiet_libraries, run_cli
 
 DEFAULT_WORK_DIR = Path(".work/distill-topb")
 DEFAULT_DATA_DIR = Path(".cache/pair-data")
@@ -128,7 +128,7 @@ def load_lm(path: Path, device: str = "cpu"):
     if not (Path(path) / "config.json").is_file():
         raise CliError(f"{path} is not a Hugging Face checkpoint (no config.json); "
                        f"the pair's are models/pair/hf/target and models/pair/hf/draft")
-    return LlamaForCausalLM.from_pretrained(str(path), attn_implementation="sdpa", dtype=torch.float32).to(device)
+    return LlamaForCausalLM.from_pretrained(str(hf_checkpoint(path)), attn_implementation="sdpa", dtype=torch.float32).to(device)
 
 
 def load_stream(data_dir: Path, name: str) -> torch.Tensor:

@@ -30,7 +30,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from common import FORMAT, CliError, quiet_libraries, run_cli, sha256_file, write_json
+from common import FORMAT, CliError, hf_checkpoint, quiet_libraries, run_cli, sha256_file, write_json
 
 # model_type values whose export this repository tests (models/tests). Others: --allow-untested.
 SUPPORTED = ("llama", "qwen2", "gpt2", "gpt_neox")
@@ -88,6 +88,8 @@ def load_source(args):
         raise CliError(f"model_type {model_type!r} is not tested with specbeam (tested: "
                        f"{', '.join(SUPPORTED)}); pass --allow-untested to try, the check still guards")
 
+    if local:
+        hf_checkpoint(args.model)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             args.model, dtype="float32", attn_implementation="eager", **kwargs).eval()

@@ -23,7 +23,7 @@ import sysconfig
 from collections import Counter
 from pathlib import Path
 
-from common import CliError, load_tokenizer, quiet_libraries, read_manifest, run_cli, write_json
+from common import CliError, hf_checkpoint, load_tokenizer, quiet_libraries, read_manifest, run_cli, write_json
 
 PROMPT_LENGTHS = [1, 2, 5, 12, 24, 40]
 NEW_TOKENS = [8, 12, 16, 24]
@@ -201,7 +201,7 @@ def main(argv=None):
     manifest = read_manifest(args.model_dir)
     tokenizer = load_tokenizer(args.model_dir)
     try:
-        model = AutoModelForCausalLM.from_pretrained(args.hf_dir, dtype=torch.float32,
+        model = AutoModelForCausalLM.from_pretrained(hf_checkpoint(args.hf_dir), dtype=torch.float32,
                                                      attn_implementation="eager").eval()
     except Exception as e:  # OSError, ValueError, a truncated safetensors file, ...
         raise CliError(f"cannot load HF checkpoint {args.hf_dir}: {str(e).splitlines()[0]}") from None

@@ -37,7 +37,7 @@ import statistics
 import time
 from pathlib import Path
 
-from common import CliError, quiet_libraries, read_manifest, run_cli
+from common import CliError, hf_checkpoint, quiet_libraries, read_manifest, run_cli
 from check_pair import vocabulary_differences
 
 COLUMNS = ["engine", "mode", "k", "beam_width", "batch", "provider", "max_new_tokens", "latency_ms_mean",
@@ -75,7 +75,7 @@ def load_model(path: Path):
     from transformers import AutoModelForCausalLM
 
     try:
-        return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, local_files_only=True).eval()
+        return AutoModelForCausalLM.from_pretrained(hf_checkpoint(path), dtype=torch.float32, local_files_only=True).eval()
     except Exception as e:  # OSError, ValueError, a truncated safetensors file, ...
         raise CliError(f"cannot load HF checkpoint {path}: {str(e).splitlines()[0]}") from None
 

@@ -130,6 +130,7 @@ def main(argv=None):
     args = parse_args(argv)
     quiet_libraries()
     import export
+    import hf_weights
 
     for arch in args.arch:
         spec = ARCHS[arch]
@@ -141,6 +142,8 @@ def main(argv=None):
         if not args.no_export:
             # a relative source path keeps the committed manifests machine-independent
             export.main(["--model", os.path.relpath(hf_dir), "--out", str(args.out / arch)])
+            # only the ONNX model is committed: hf/weights.json says how the checkpoint comes back from it
+            hf_weights.record(hf_dir, args.out / arch)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,12 @@ import torch
 MODELS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(MODELS))
 
+import hf_weights  # noqa: E402
 from common import quiet_libraries  # noqa: E402
 
 quiet_libraries()
+for _hf in hf_weights.committed_dirs():   # the checkpoints the tests load, rebuilt from the ONNX models
+    hf_weights.ensure(_hf)
 torch.set_num_threads(1)  # tiny models: a second thread only adds contention on a 2-core machine
 
 TINY = MODELS / "tiny"
