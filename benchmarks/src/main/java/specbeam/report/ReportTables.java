@@ -337,14 +337,13 @@ public final class ReportTables {
             if (r.baseline() == null) {
                 continue;
             }
-            Optional<ResultRow> base = baselineOf(r);
             Double roundMs = r.targetMsPerForward() == null ? null
                     : r.targetMsPerForward() + (r.draftMsPerForward() == null || r.draftForwardsPerTargetForward() == null
                     ? 0 : r.draftMsPerForward() * r.draftForwardsPerTargetForward());
             t.row(r.mode(), kCell(r), r.beamWidth(), r.adaptive() ? "yes" : "", fixed(r.acceptanceRate(), 3),
                     fixed(r.draftProposedPerRound(), 2),
                     r.modelAlphaIid() == null ? fixed(r.modelStepsPerRound(), 2) + " (measured)" : fixed(r.modelStepsPerRound(), 2),
-                    fixed(r.stepsPerTargetForward(), 2), base.map(b -> fixed(b.targetMsPerForward(), 2)).orElse(null),
+                    fixed(r.stepsPerTargetForward(), 2), fixed(r.baselineTargetMsPerForward(), 2),
                     fixed(roundMs, 2), times(r.modelSpeedup()), times(r.freeDraftBound()),
                     times(r.speedupVsBaseline()), fixed(r.modelAlphaIid(), 3));
         }
@@ -354,7 +353,7 @@ public final class ReportTables {
         return t.render() + "\n" + howTo("the speedup expected from measured acceptance and measured forward costs. "
                 + "A verification round keeps the accepted draft tokens and adds the target's own next token, so "
                 + "steps per round = 1 + a × g (a = acceptance rate, g = draft tokens per round); model speedup = "
-                + "steps per round × (baseline ms per target forward) / (round ms = ms per verifying target forward "
+                + "steps per round × (baseline ms per target forward, from the same paired rounds as the point) / (round ms = ms per verifying target forward "
                 + "+ draft forwards per round × ms per draft forward), all in ONNX Runtime time. The model leaves "
                 + "out everything outside ONNX Runtime, so model above measured = Java, cache bookkeeping and loop "
                 + "overhead eating the gain; a round that costs several one-token forwards means verification is "

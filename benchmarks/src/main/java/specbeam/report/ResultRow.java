@@ -108,7 +108,11 @@ public record ResultRow(
         /* speculative points: measured steps per target forward x the baseline's ONNX Runtime ms per forward (same
            rounds) / the point's ms per target forward: the speedup if drafting and Java cost nothing; empty in runs
            before it was recorded */
-        Double freeDraftBound) {
+        Double freeDraftBound,
+        /* speculative points: the baseline's ONNX Runtime ms per target forward in the same paired rounds (its
+           standalone measurement where the point was not paired): the cost free_draft_bound and model_speedup are
+           computed from; empty in runs before it was recorded */
+        Double baselineTargetMsPerForward) {
 
     public static final String ENGINE = "specbeam";
 

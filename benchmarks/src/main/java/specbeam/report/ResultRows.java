@@ -104,7 +104,8 @@ public final class ResultRows {
                 num(c.decodeTargetTokensPerRow(p.batch())),
                 speculative ? num(c.decodeDraftForwardsPerRound()) : null,
                 num(c.decodeDraftTokensPerRow(p.batch())), num(c.spinningShare()),
-                num(c.jitMillisPerSecond()), num(freeDraftBound));
+                num(c.jitMillisPerSecond()), num(freeDraftBound),
+                speculative && modelBase != null ? num(modelBase.counters().targetMsPerForward()) : null);
     }
 
     /** NaN and infinities become empty cells. */

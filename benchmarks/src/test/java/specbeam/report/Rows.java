@@ -36,6 +36,7 @@ final class Rows {
                 speedup == null ? null : speedup / 1.03 > 1 ? "faster" : speedup * 1.03 < 1 ? "slower" : "not a win",
                 speedup == null ? null : 1, speedup == null ? null : 0.6,
                 acceptance == null ? 1.0 : 1.0 + k, acceptance == null ? null : 1.0 * k,
-                acceptance == null ? null : 1.0, 1.0, 2.0, acceptance == null ? null : 2.5);
+                acceptance == null ? null : 1.0, 1.0, 2.0, acceptance == null ? null : 2.5,
+                acceptance == null ? null : 1.7);
     }
 }
