@@ -14,17 +14,14 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import specbeam.Engine;
-import specbeam.EngineOptions;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.GenerationResult;
 import specbeam.suite.GridPoint;
 import specbeam.tasks.ModelPair;
 import specbeam.tasks.TaskItem;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,7 +49,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = DecodeBenchmark.FORKS, jvmArgsPrepend = {JitWarmUp.COMPILE_SOONER, JitWarmUp.COMPILE_IN_CALLER})
 @Warmup(iterations = DecodeBenchmark.WARMUP_ITERATIONS, time = DecodeBenchmark.WARMUP_SECONDS)
 @Measurement(iterations = DecodeBenchmark.MEASUREMENT_ITERATIONS, time = DecodeBenchmark.MEASUREMENT_SECONDS)
-public class DecodeBenchmark {
+public class DecodeBenchmark extends DecodePointParams {
     // Sized so that the default grid (25 points, one fork each, ~21 s per point) and its quality pass stay
     // within 20 minutes on 2 cores; 7 iterations give a 99.9% interval of about +-2.3 standard deviations.
     public static final int FORKS = 1;
@@ -69,37 +66,6 @@ public class DecodeBenchmark {
     @Param("0")
     public int k;
 
-    /** Beams kept; 1 for modes without beams. */
-    @Param("1")
-    public int beamWidth;
-
-    /** Speculative modes: choose the draft length each round from measured costs, at most k. */
-    @Param("false")
-    public boolean adaptive;
-
-    /** cpu or cuda (the engine falls back to cpu, and says so, when CUDA cannot load). */
-    @Param("cpu")
-    public String provider;
-
-    /** Prompts per generate call. */
-    @Param("1")
-    public int batch;
-
-    @Param("64")
-    public int maxNewTokens;
-
-    /** Model pair directory holding target/ and draft/. */
-    @Param("models/pair")
-    public String models;
-
-    /** ONNX Runtime intra-op threads; 0 = one per available core. */
-    @Param("0")
-    public int threads;
-
-    /** The longest warm-up before JMH's, run until the JIT stops compiling ({@link JitWarmUp}); 0 = none. */
-    @Param("45")
-    public double jitWarmupSeconds;
-
     private Engine engine;
     private GenerationConfig config;
     private List<List<int[]>> batches; // [calls][batch] prompt token ids
@@ -107,19 +73,15 @@ public class DecodeBenchmark {
 
     @Setup(Level.Trial)
     public void open() {
-        GridPoint point = GridPoint.fromParams(Map.of("mode", mode, "k", Integer.toString(k),
-                "beamWidth", Integer.toString(beamWidth), "adaptive", Boolean.toString(adaptive),
-                "provider", provider, "batch", Integer.toString(batch), "maxNewTokens", Integer.toString(maxNewTokens)))
-                .validate();
+        GridPoint point = point(mode, k);
         if (!point.isCanonical()) {
             throw new IllegalArgumentException("not a meaningful grid point: " + point + " is the same as "
                     + point.canonical().label() + " (k is only used by speculative modes, beamWidth only by beam "
                     + "modes): pass -p k=0 / -p beamWidth=1 for such modes, or let 'java -jar benchmarks.jar' build the grid");
         }
-        ModelPair pair = new ModelPair(Path.of(models)).check(point.mode().isSpeculative());
+        ModelPair pair = pair(point.mode().isSpeculative());
         config = point.config();
-        engine = Engine.open(new EngineOptions(pair.target(), point.mode().isSpeculative() ? pair.draft() : null,
-                point.provider(), threads > 0 ? threads : EngineOptions.defaultThreads()));
+        engine = openEngine(pair, point, point.mode().isSpeculative());
         batches = partition(pair.prompts(), batch);
         JitWarmUp.run(() -> batches.forEach(prompts -> engine.generate(prompts, config)), jitWarmupSeconds);
     }

@@ -14,15 +14,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import specbeam.Engine;
-import specbeam.EngineOptions;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.GenerationResult;
 import specbeam.suite.GridPoint;
 import specbeam.tasks.ModelPair;
 
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * as one {@link DecodeBenchmark} run per point would, lets the load of other processes land on one side of the
  * ratio only.
  *
- * <p>The parameters are those of {@link DecodeBenchmark} and name the candidate. {@code java -jar benchmarks.jar}
+ * <p>The parameters are those of {@link DecodeBenchmark} ({@link DecodePointParams}) and name the candidate. {@code java -jar benchmarks.jar}
  * sets the iteration counts: warm-up and measurement are whole rounds ({@code 2 x calls per pass} iterations).
  */
 @State(Scope.Benchmark)
@@ -49,7 +46,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsPrepend = {JitWarmUp.COMPILE_SOONER, JitWarmUp.COMPILE_IN_CALLER})
 @Warmup(iterations = 10)
 @Measurement(iterations = 80)
-public class PairedDecodeBenchmark {
+public class PairedDecodeBenchmark extends DecodePointParams {
 
     /** The speculative mode: speculative, speculative_beam, speculative_sampling. */
     @Param("speculative")
@@ -58,33 +55,6 @@ public class PairedDecodeBenchmark {
     @Param("4")
     public int k;
 
-    @Param("1")
-    public int beamWidth;
-
-    @Param("false")
-    public boolean adaptive;
-
-    @Param("cpu")
-    public String provider;
-
-    @Param("1")
-    public int batch;
-
-    @Param("64")
-    public int maxNewTokens;
-
-    /** Model pair directory holding target/ and draft/. */
-    @Param("models/pair")
-    public String models;
-
-    /** ONNX Runtime intra-op threads; 0 = one per available core. */
-    @Param("0")
-    public int threads;
-
-    /** The longest warm-up before JMH's, run until the JIT stops compiling ({@link JitWarmUp}); 0 = none. */
-    @Param("45")
-    public double jitWarmupSeconds;
-
     private Engine engine;
     private GenerationConfig candidate;
     private GenerationConfig baseline;
@@ -92,20 +62,16 @@ public class PairedDecodeBenchmark {
 
     @Setup(Level.Trial)
     public void open() {
-        GridPoint point = GridPoint.fromParams(Map.of("mode", mode, "k", Integer.toString(k),
-                "beamWidth", Integer.toString(beamWidth), "adaptive", Boolean.toString(adaptive),
-                "provider", provider, "batch", Integer.toString(batch), "maxNewTokens", Integer.toString(maxNewTokens)))
-                .validate();
+        GridPoint point = point(mode, k);
         if (!point.mode().isSpeculative() || !point.isCanonical()) {
             throw new IllegalArgumentException("a paired run needs a canonical speculative point (its baseline is "
                     + "derived from it), got " + point.label() + ": use DecodeBenchmark for target-only modes");
         }
-        ModelPair pair = new ModelPair(Path.of(models)).check(true);
+        ModelPair pair = pair(true);
         candidate = point.config();
         baseline = point.baseline().config();
         // One engine holds the target and the draft; its target-only strategies never touch the draft.
-        engine = Engine.open(new EngineOptions(pair.target(), pair.draft(), point.provider(),
-                threads > 0 ? threads : EngineOptions.defaultThreads()));
+        engine = openEngine(pair, point, true);
         batches = DecodeBenchmark.onePass(pair.prompts(), batch);
         // both sides, pass after pass, until the JIT is done with them (JMH's warm-up rounds follow)
         JitWarmUp.run(() -> {

@@ -377,66 +377,45 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
          * as chains under the beam's deepest stored node; beams that share those tokens share the nodes.
          */
         private LmState.Logits catchUpDraft(Tree[] trees) {
-            int n = prompts.size();
-            int[][] tokens = new int[n][];
-            int[][] parents = new int[n][];
-            for (int prompt = 0; prompt < n; prompt++) {
-                int firstId = drf.nextId(prompt);
-                List<Integer> toks = new ArrayList<>();
-                List<Integer> pars = new ArrayList<>();
+            DraftNodes[] rows = new DraftNodes[prompts.size()];
+            for (int prompt = 0; prompt < rows.length; prompt++) {
+                DraftNodes row = rows[prompt] = new DraftNodes(drf.nextId(prompt));
                 java.util.Map<Long, Integer> made = new java.util.HashMap<>();   // (parent id, token) -> id
                 for (int r = prompt * width; r < (prompt + 1) * width; r++) {
                     if (!active[r]) {
                         continue;
                     }
                     int parent = draftTail[r];
-                    int[] chain = DecodeSupport.append(draftLag[r], pendingToken[r]);
-                    for (int token : chain) {
-                        long key = ((long) parent << 32) | token;
-                        Integer id = made.get(key);
-                        if (id == null) {
-                            id = firstId + toks.size();
-                            made.put(key, id);
-                            toks.add(token);
-                            pars.add(parent);
-                        }
-                        parent = id;
+                    for (int token : DecodeSupport.append(draftLag[r], pendingToken[r])) {
+                        int under = parent;
+                        parent = made.computeIfAbsent(((long) under << 32) | token, key -> row.add(token, under));
                     }
                     trees[r].draftId.set(0, parent);
-                    trees[r].draftNode.set(0, parent - firstId);
+                    trees[r].draftNode.set(0, parent - row.firstId);
                 }
-                tokens[prompt] = toks.stream().mapToInt(Integer::intValue).toArray();
-                parents[prompt] = pars.stream().mapToInt(Integer::intValue).toArray();
-                catchUpNodes = Math.max(catchUpNodes, toks.size());
+                catchUpNodes = Math.max(catchUpNodes, row.size());
             }
             long before = stats.draftOrtNanos;
-            LmState.Logits out = drf.forward(tokens, parents);
+            LmState.Logits out = DraftNodes.forward(drf, rows);
             catchUpNanos = stats.draftOrtNanos - before;
             return out;
         }
 
         /** Feeds the draft's beams of one level (the frontier nodes) through the draft. */
         private LmState.Logits feedDraftLevel(Tree[] trees, int[][] frontier) {
-            int n = prompts.size();
-            int[][] tokens = new int[n][];
-            int[][] parents = new int[n][];
-            for (int prompt = 0; prompt < n; prompt++) {
-                int firstId = drf.nextId(prompt);
-                List<Integer> toks = new ArrayList<>();
-                List<Integer> pars = new ArrayList<>();
+            DraftNodes[] rows = new DraftNodes[prompts.size()];
+            for (int prompt = 0; prompt < rows.length; prompt++) {
+                DraftNodes row = rows[prompt] = new DraftNodes(drf.nextId(prompt));
                 for (int r = prompt * width; r < (prompt + 1) * width; r++) {
                     Tree tree = trees[r];
                     for (int node : frontier[r]) {
-                        tree.draftNode.set(node, toks.size());
-                        tree.draftId.set(node, firstId + toks.size());
-                        toks.add(tree.tokens.get(node));
-                        pars.add(tree.draftId.get(tree.parents.get(node)));
+                        int id = row.add(tree.tokens.get(node), tree.draftId.get(tree.parents.get(node)));
+                        tree.draftNode.set(node, id - row.firstId);
+                        tree.draftId.set(node, id);
                     }
                 }
-                tokens[prompt] = toks.stream().mapToInt(Integer::intValue).toArray();
-                parents[prompt] = pars.stream().mapToInt(Integer::intValue).toArray();
             }
-            return drf.forward(tokens, parents);
+            return DraftNodes.forward(drf, rows);
         }
 
         static int[] topTokens(float[] scores, int count) {
@@ -638,6 +617,39 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             }
             tgt.retain(prompt, newTargetTail);
             drf.retain(prompt, newDraftTail);
+        }
+    }
+
+    /** One prompt row's nodes of a draft forward: tokens and their parents' ids, numbered from the row's next id. */
+    private static final class DraftNodes {
+        final int firstId;
+        private final List<Integer> tokens = new ArrayList<>();
+        private final List<Integer> parents = new ArrayList<>();
+
+        DraftNodes(int firstId) {
+            this.firstId = firstId;
+        }
+
+        /** Appends a node under {@code parent} (an id); returns its own id. */
+        int add(int token, int parent) {
+            tokens.add(token);
+            parents.add(parent);
+            return firstId + tokens.size() - 1;
+        }
+
+        int size() {
+            return tokens.size();
+        }
+
+        /** One draft forward over every row's nodes. */
+        static LmState.Logits forward(TreeState draft, DraftNodes[] rows) {
+            int[][] tokens = new int[rows.length][];
+            int[][] parents = new int[rows.length][];
+            for (int i = 0; i < rows.length; i++) {
+                tokens[i] = rows[i].tokens.stream().mapToInt(Integer::intValue).toArray();
+                parents[i] = rows[i].parents.stream().mapToInt(Integer::intValue).toArray();
+            }
+            return draft.forward(tokens, parents);
         }
     }
 }

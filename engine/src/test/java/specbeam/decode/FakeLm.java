@@ -86,20 +86,40 @@ final class FakeLm implements LanguageModel {
         return new Tree(rows, maxCapacity, timer);
     }
 
+    /** What the fake's two states share: their rows, their capacity in slots, the ORT timer and the manifest. */
+    private abstract class FakeState {
+        final int rows;
+        final int capacity;
+        final OnnxCausalLm.OrtTimer timer;
+
+        FakeState(int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
+            this.rows = rows;
+            this.capacity = capacity;
+            this.timer = timer;
+        }
+
+        public ModelManifest manifest() {
+            return manifest;
+        }
+
+        public int rows() {
+            return rows;
+        }
+
+        public int capacity() {
+            return capacity;
+        }
+    }
+
     /** Fixed logits per root path; dropped nodes are forgotten at once (their slots count as free). */
-    private final class Tree implements TreeState {
-        private final int rows;
-        private final int maxCapacity;
-        private final OnnxCausalLm.OrtTimer timer;
+    private final class Tree extends FakeState implements TreeState {
         private final List<List<Integer>> tokens = new ArrayList<>();    // per row, per id
         private final List<List<Integer>> parents = new ArrayList<>();   // per row, per id: parent id or -1
         private final List<List<Boolean>> alive = new ArrayList<>();     // per row, per id
         private final int[] live;
 
         Tree(int rows, int maxCapacity, OnnxCausalLm.OrtTimer timer) {
-            this.rows = rows;
-            this.maxCapacity = maxCapacity;
-            this.timer = timer;
+            super(rows, maxCapacity, timer);
             this.live = new int[rows];
             for (int r = 0; r < rows; r++) {
                 tokens.add(new ArrayList<>());
@@ -109,23 +129,8 @@ final class FakeLm implements LanguageModel {
         }
 
         @Override
-        public ModelManifest manifest() {
-            return manifest;
-        }
-
-        @Override
-        public int rows() {
-            return rows;
-        }
-
-        @Override
-        public int capacity() {
-            return maxCapacity;
-        }
-
-        @Override
         public int maxCapacity() {
-            return maxCapacity;
+            return capacity;
         }
 
         @Override
@@ -169,9 +174,9 @@ final class FakeLm implements LanguageModel {
             }
             float[][][] out = new float[rows][q][];
             for (int r = 0; r < rows; r++) {
-                if (live[r] + newTokens[r].length > maxCapacity) {
+                if (live[r] + newTokens[r].length > capacity) {
                     throw new IllegalStateException("the token tree needs " + (live[r] + newTokens[r].length)
-                            + " cache slots in one row, over its limit of " + maxCapacity + " slots");
+                            + " cache slots in one row, over its limit of " + capacity + " slots");
                 }
                 int firstId = tokens.get(r).size();
                 for (int j = 0; j < newTokens[r].length; j++) {
@@ -236,38 +241,18 @@ final class FakeLm implements LanguageModel {
         }
     }
 
-    private final class State implements LmState {
-        private final int rows;
-        private final int capacity;
-        private final OnnxCausalLm.OrtTimer timer;
+    private final class State extends FakeState implements LmState {
         private final List<List<Integer>> prefix = new ArrayList<>();
         private final List<List<Integer>> pendingTokens = new ArrayList<>();
         private final List<List<Integer>> pendingParents = new ArrayList<>();
 
         State(int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
-            this.rows = rows;
-            this.capacity = capacity;
-            this.timer = timer;
+            super(rows, capacity, timer);
             for (int r = 0; r < rows; r++) {
                 prefix.add(new ArrayList<>());
                 pendingTokens.add(new ArrayList<>());
                 pendingParents.add(new ArrayList<>());
             }
-        }
-
-        @Override
-        public ModelManifest manifest() {
-            return manifest;
-        }
-
-        @Override
-        public int rows() {
-            return rows;
-        }
-
-        @Override
-        public int capacity() {
-            return capacity;
         }
 
         @Override
