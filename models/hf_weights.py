@@ -48,7 +48,7 @@ def committed_dirs() -> list[Path]:
     return sorted(p.parent for p in MODELS.rglob(f"hf/**/{RECORD}") if ".cache" not in p.parts)
 
 
-def _probe_initializers(hf_dir: Path, names, shapes, n_layers, reverse: bool) -> dict:
+def _probe_initializers(hf_dir: Path, names, shapes, total: int, n_layers, reverse: bool) -> dict:
     """name -> float64 array: the fused builder's initializers for hf_dir's model with parameters `names` holding
     their element indices 1..N (N + 1 - index with `reverse`). The index checkpoint is loaded by from_pretrained,
     so the names are mapped to the model's parameters as for the real one."""
@@ -64,7 +64,6 @@ def _probe_initializers(hf_dir: Path, names, shapes, n_layers, reverse: bool) ->
     if builder is None:
         raise CliError(f"no fused builder for model_type {config.model_type!r}: its ONNX file does not give "
                        f"the HF weights back")
-    total = sum(int(np.prod(s)) for s in shapes)
     tensors, offset = {}, 1
     for name, shape in zip(names, shapes):
         n = int(np.prod(shape))
@@ -80,16 +79,16 @@ def _probe_initializers(hf_dir: Path, names, shapes, n_layers, reverse: bool) ->
     return {init.name: numpy_helper.to_array(init).astype(np.float64) for init in g.inits}
 
 
-def copy_map(hf_dir: Path, model_dir: Path, names, shapes):
+def copy_map(hf_dir: Path, model_dir: Path, names, shapes, total: int):
     """For each initializer of model_dir's model.onnx, (mask of its elements that copy a parameter element,
-    the 0-based flat index of each such element), from two probes of the fused builder."""
-    total = sum(int(np.prod(s)) for s in shapes)
+    the 0-based flat index of each such element), from two probes of the fused builder; `total` parameter
+    elements in all."""
     if total > MAX_PROBE:
         raise CliError(f"{hf_dir}: {total:,} parameters, over the {MAX_PROBE:,} whose indices float32 holds "
                        f"exactly; keep that checkpoint's safetensors instead")
     n_layers = read_manifest(model_dir)["num_layers"]
-    up = _probe_initializers(hf_dir, names, shapes, n_layers, reverse=False)
-    down = _probe_initializers(hf_dir, names, shapes, n_layers, reverse=True)
+    up = _probe_initializers(hf_dir, names, shapes, total, n_layers, reverse=False)
+    down = _probe_initializers(hf_dir, names, shapes, total, n_layers, reverse=True)
     result = {}
     for name, a in up.items():
         b = down[name]
@@ -109,12 +108,12 @@ def _onnx_initializers(model_dir: Path) -> dict:
 def _rebuild_tensors(hf_dir: Path, model_dir: Path, names, shapes, residue: dict):
     """name -> float32 array rebuilt from the ONNX initializers (residue tensors taken as given), and the names
     whose elements were not all found."""
-    maps = copy_map(hf_dir, model_dir, names, shapes)
+    total = sum(int(np.prod(s)) for s in shapes)
+    maps = copy_map(hf_dir, model_dir, names, shapes, total)
     inits = _onnx_initializers(model_dir)
     if set(maps) != set(inits) or any(inits[n].size != maps[n][0].size for n in maps):
         raise CliError(f"{model_dir}/model.onnx was not written by this fused_graph.py for {hf_dir} (its "
                        f"initializers differ from the builder's); export it again")
-    total = sum(int(np.prod(s)) for s in shapes)
     flat = np.zeros(total, np.float32)
     found = np.zeros(total, bool)
     for name, (mask, index) in maps.items():
@@ -167,14 +166,15 @@ def record(hf_dir: Path, model_dir: Path) -> dict:
         if not np.array_equal(t.view(np.int32), stored[name].view(np.int32)):
             raise CliError(f"{model_dir}/model.onnx holds {name} with other values than {source}: export it again")
     residue = {n: stored[n] for n in missing}
+    source_sha = sha256_file(source)
     with tempfile.TemporaryDirectory(dir=hf_dir) as tmp:
         probe = Path(tmp) / WEIGHTS
         _save({**tensors, **residue}, metadata, probe)
-        if sha256_file(probe) != sha256_file(source):
+        if sha256_file(probe) != source_sha:
             raise CliError(f"{source}: the rebuilt tensors are equal but the file is not byte-identical "
                            f"(safetensors layout or metadata); keep the checkpoint's safetensors")
     rel_model = Path(os.path.relpath(model_dir, hf_dir))
-    entry = {"sha256": sha256_file(source), "bytes": source.stat().st_size,
+    entry = {"sha256": source_sha, "bytes": source.stat().st_size,
              "from_onnx": rel_model.as_posix(), "tensors": {n: list(stored[n].shape) for n in names},
              "residue": sorted(residue), "metadata": metadata}
     files = {WEIGHTS: entry}
