@@ -13,6 +13,8 @@ Next to a fused model.onnx goes model_inplace.onnx (manifest `inplace`): the sam
 GroupQueryAttention writing the new keys/values into the cache buffer in place, which the
 engine runs wherever that operator allows (FORMAT.md, "In-place graph"); it is checked like
 model.onnx.
+Both graphs take the optional input `logits_from` (logits_from.py): logits for the last positions only, which
+the engine asks for when it feeds a prompt.
 Before anything is published, ONNX Runtime is
 compared with PyTorch on a prefill, a decode step and two token trees, and each tree node is
 compared with a plain forward over its linear path (export_check.py). Everything is written
@@ -30,11 +32,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from common import FORMAT, CliError, hf_checkpoint, quiet_libraries, run_cli, sha256_file, write_json
+from common import FORMAT, CliError, hf_checkpoint, quiet_libraries, read_manifest, run_cli, sha256_file, write_json
+from logits_from import add_to_directory
 
 # model_type values whose export this repository tests (models/tests). Others: --allow-untested.
 SUPPORTED = ("llama", "qwen2", "gpt2", "gpt_neox")
-SPECBEAM_EXPORTER_VERSION = "2"
+SPECBEAM_EXPORTER_VERSION = "3"   # 3: the logits_from input (logits_from.py)
 
 
 def parse_args(argv):
@@ -415,6 +418,8 @@ def main(argv=None):
         manifest = build_manifest(args, model, tokenizer, shapes, staging, check, graph, inplace)
         write_json(staging / "manifest.json", manifest)
         store_tied_embedding_once(staging)
+        add_to_directory(staging)   # logits for a prompt's last token only (checked; the manifest updated)
+        manifest = read_manifest(staging)
         publish(staging, args.out)
     print(f"wrote {args.out} ({manifest['model_type']}, {graph} graph, {manifest['parameters']} parameters, "
           f"max diff {max(v for k, v in check.items() if k.endswith('diff')):.2g})")

@@ -99,10 +99,13 @@ def copy_map(hf_dir: Path, model_dir: Path, names, shapes, total: int):
 
 def _onnx_initializers(model_dir: Path) -> dict:
     import onnx
+
+    import logits_from
     from onnx import numpy_helper
 
     model = onnx.load(str(model_dir / "model.onnx"), load_external_data=True)
-    return {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    return {init.name: numpy_helper.to_array(init) for init in model.graph.initializer
+            if not init.name.startswith(logits_from.INPUT)}   # the logits_from input's default and constants
 
 
 def _rebuild_tensors(hf_dir: Path, model_dir: Path, names, shapes, residue: dict):

@@ -14,7 +14,8 @@ import pytest
 import torch
 from conftest import ARCHS, TINY
 
-from common import sha256_file
+import logits_from
+from common import CliError, sha256_file
 from onnx_engine import Engine
 
 FORMAT_KEYS = {"format", "model_type", "architecture", "num_layers", "num_heads", "num_kv_heads", "head_dim",
@@ -70,9 +71,10 @@ def test_graph_io_names_and_dynamic_axes_follow_format(exported, arch):
     assert list(inputs)[:3] == ["input_ids", "position_ids", "attention_mask"]
     assert inputs["input_ids"] == ["b", "q"] and inputs["attention_mask"] == ["b", 1, "q", "p_plus_q"]
     assert inputs["past.1.value"] == ["b", 2 if arch == "qwen2" else 4, "p", 16]
-    assert outputs["logits"] == ["b", "q", 512]
+    assert outputs["logits"] == ["b", "kept", 512]   # q - logits_from rows
+    assert inputs["logits_from"] == [1]
     assert outputs["present.0.key"] == ["b", 2 if arch == "qwen2" else 4, "q", 16]
-    assert len(inputs) == 3 + 4 and len(outputs) == 1 + 4
+    assert len(inputs) == 3 + 4 + 1 and len(outputs) == 1 + 4
 
     inplace = onnx.load(str(exported(arch) / "model_inplace.onnx")).graph
     inputs = {v.name: dims(v) for v in inplace.input}
@@ -81,7 +83,8 @@ def test_graph_io_names_and_dynamic_axes_follow_format(exported, arch):
     assert inputs["seqlens_k"] == ["b"] and inputs["total_sequence_length"] == []
     # present is the past buffer itself: same shape, the same "p"
     assert outputs["present.1.value"] == inputs["past.1.value"] == ["b", 2 if arch == "qwen2" else 4, "p", 16]
-    assert len(inputs) == 5 + 4 and len(outputs) == 1 + 4
+    assert inputs["logits_from"] == [1]
+    assert len(inputs) == 5 + 4 + 1 and len(outputs) == 1 + 4
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -248,3 +251,36 @@ def test_scattered_external_data_is_gathered_into_one_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "model.onnx.data"]
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert [o.name for o in session.get_outputs()][0] == "logits"
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("graph", ["auto", "unfused"])
+def test_logits_from_keeps_the_last_rows_and_zero_keeps_all(exported, arch, graph):
+    """logits_from (logits_from.py): 0 gives every position, s rows s..q-1 with the same numbers; the manifest
+    names it. Both graphs of the export have it."""
+    d = exported(arch, graph)
+    manifest = json.loads((d / "manifest.json").read_text())
+    assert manifest["inputs"]["logits_from"] == "logits_from"
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    files = ["model.onnx"] + ([manifest["inplace"]["file"]] if "inplace" in manifest else [])
+    assert len(files) == (2 if graph == "auto" else 1)
+    for name in files:
+        session = ort.InferenceSession(str(d / name), options, providers=["CPUExecutionProvider"])
+        feeds = logits_from._feeds(session, manifest, 9, np.random.default_rng(3))
+        full = session.run(["logits"], feeds)[0]   # logits_from = 0
+        assert full.shape[:2] == (2, 9)
+        for start in (0, 4, 8):
+            part = session.run(["logits"], {**feeds, "logits_from": np.array([start], np.int64)})[0]
+            assert part.shape[:2] == (2, 9 - start)
+            np.testing.assert_allclose(part, full[:, start:], rtol=0, atol=1e-5)
+
+
+def test_logits_from_refuses_a_graph_whose_logits_are_not_a_matmul():
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 2])
+    model = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["logits"])], "g", [x], [y]))
+    with pytest.raises(CliError, match="does not come from a MatMul"):
+        logits_from.add(model)

@@ -143,7 +143,7 @@ public final class ForwardProbe {
         for (int i = 0; i < prefix; i++) {
             prompt[i] = 1 + (i * 7919) % (model.manifest().vocabSize() - 1);
         }
-        state.forward(0, new int[][] {prompt}, null);
+        state.forwardPrompt(0, new int[][] {prompt});
         int[] path = new int[prefix];
         Arrays.setAll(path, i -> i);
         state.commit(0, path);

@@ -48,11 +48,7 @@ public final class BeamSearchDecoding implements DecodingStrategy {
         try (TreeState state = target.newTreeState(n, initialTreeSlots(longest, config, width),
                 maxTreeSlots(longest, config, width), DecodeSupport.targetTimer(stats))) {
             // 1. prefill: each prompt as a chain in its row; every beam starts at its last token
-            int[][] chains = new int[n][];
-            for (int i = 0; i < n; i++) {
-                chains[i] = chainParents(prompts.get(i).length);
-            }
-            LmState.Logits out = state.forward(prompts.toArray(new int[0][]), chains);
+            LmState.Logits out = state.forwardPrompt(prompts.toArray(new int[0][]));
             for (int i = 0; i < n; i++) {
                 int len = prompts.get(i).length;
                 searches[i] = new BeamSearch(len, config, eos);
@@ -126,15 +122,6 @@ public final class BeamSearchDecoding implements DecodingStrategy {
             }
             state.retain(i, tail[i]);
         }
-    }
-
-    /** Parents of a chain of {@code length} nodes fed to an empty row: -1, 0, 1, ... */
-    static int[] chainParents(int length) {
-        int[] parents = new int[length];
-        for (int j = 0; j < length; j++) {
-            parents[j] = j - 1;
-        }
-        return parents;
     }
 
     static GenerationResult results(BeamSearch[] searches, List<int[]> prompts, GenerationConfig config,

@@ -29,7 +29,7 @@ public final class GreedyDecoding implements DecodingStrategy {
         }
         try (LmState state = target.newState(n, longest + config.maxNewTokens() + 1, DecodeSupport.targetTimer(stats))) {
             // 1. prefill
-            LmState.Logits out = state.forward(0, prompts.toArray(new int[0][]), null);
+            LmState.Logits out = state.forwardPrompt(0, prompts.toArray(new int[0][]));
             int[] lastNode = new int[n];
             for (int i = 0; i < n; i++) {
                 state.commit(i, range(prompts.get(i).length));

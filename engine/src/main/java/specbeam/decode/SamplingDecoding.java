@@ -34,7 +34,7 @@ public final class SamplingDecoding implements DecodingStrategy {
             rows[i] = new GreedyDecoding.RowOutput(rowPrompts.get(i), config.maxNewTokens());
         }
         try (LmState state = target.newState(n, longest + config.maxNewTokens() + 1, DecodeSupport.targetTimer(stats))) {
-            LmState.Logits out = state.forward(0, rowPrompts.toArray(new int[0][]), null);
+            LmState.Logits out = state.forwardPrompt(0, rowPrompts.toArray(new int[0][]));
             int[] lastNode = new int[n];
             for (int i = 0; i < n; i++) {
                 state.commit(i, GreedyDecoding.range(rowPrompts.get(i).length));

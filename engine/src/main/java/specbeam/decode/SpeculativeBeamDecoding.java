@@ -173,7 +173,7 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                         learning(none, pass == 0 ? warmUp : costs))) {
                     int[] chain = new int[Math.max(1, promptLength)];
                     java.util.Arrays.fill(chain, model.manifest().fillerTokenId());
-                    state.forward(new int[][] {chain}, new int[][] {BeamSearchDecoding.chainParents(chain.length)});
+                    state.forwardPrompt(new int[][] {chain});
                     int last = chain.length - 1;
                     for (int size : sizes) {
                         int[] tokens = new int[size];
@@ -243,12 +243,8 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             int vocab = target.manifest().vocabSize();
             int[] eos = DecodeSupport.eosTokens(config, target.manifest());
             int[][] promptArray = prompts.toArray(new int[0][]);
-            int[][] chains = new int[n][];
-            for (int i = 0; i < n; i++) {
-                chains[i] = BeamSearchDecoding.chainParents(promptArray[i].length);
-            }
-            LmState.Logits out = tgt.forward(promptArray, chains);
-            drf.forward(promptArray, chains);
+            LmState.Logits out = tgt.forwardPrompt(promptArray);
+            drf.forwardPrompt(promptArray);
             for (int i = 0; i < n; i++) {
                 int len = prompts.get(i).length;
                 searches[i] = new BeamSearch(len, config, eos);

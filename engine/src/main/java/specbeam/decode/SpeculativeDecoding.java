@@ -60,8 +60,8 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                 pendingToken[i] = prompt[prompt.length - 1];
             }
             if (longest > 1) {
-                tgt.forward(0, heads, null);
-                drf.forward(0, heads, null);
+                tgt.forwardPrompt(0, heads);
+                drf.forwardPrompt(0, heads);
                 for (int i = 0; i < n; i++) {
                     tgt.commit(i, GreedyDecoding.range(heads[i].length));
                     drf.commit(i, GreedyDecoding.range(heads[i].length));

@@ -36,6 +36,15 @@ public interface LmState extends AutoCloseable {
      */
     Logits forward(int firstRow, int[][] tokens, int[][] parents);
 
+    /**
+     * {@link #forward} of a prompt: each row's tokens as a chain. Only the logits after each row's last token
+     * are sure to be kept (a state may skip the others: at a large vocabulary they are most of a long prompt's
+     * cost and memory); node {@code tokens[i].length - 1} addresses them as in {@code forward}.
+     */
+    default Logits forwardPrompt(int firstRow, int[][] tokens) {
+        return forward(firstRow, tokens, null);
+    }
+
     /** Pending nodes of a row. */
     int pendingCount(int row);
 

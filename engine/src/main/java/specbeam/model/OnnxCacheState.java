@@ -32,6 +32,11 @@ import java.util.Map;
  * several new tokens follow a past, so a call of several rows and several tokens (batched trees and beams)
  * runs on {@code model.onnx} and its keys/values are copied to the same slots: where a node lands never
  * depends on the graph. {@link #newColumn} and {@link #width} say where the mask addresses a call's nodes.
+ *
+ * <p>Where the graphs take {@code logits_from} (models/logits_from.py), a call can keep the logits of its last
+ * positions only ({@link #keepLogitsFrom}): a prompt's forward then returns one row of logits per sequence
+ * instead of one per prompt token, so the logits buffer is sized by the nodes a strategy reads, not by the
+ * prompt.
  */
 abstract class OnnxCacheState implements AutoCloseable {
     final OnnxCausalLm model;
@@ -43,6 +48,7 @@ abstract class OnnxCacheState implements AutoCloseable {
     final int vocab;
     final int layers;
     final float maskMin;
+    final boolean logitsFromInput;       // the graphs take logits_from: a call may keep its last positions only
 
     final boolean inplace;               // the model has an in-place graph: rows get one spare slot (stride)
     int capacity;                        // slots per row that nodes may use
@@ -57,7 +63,8 @@ abstract class OnnxCacheState implements AutoCloseable {
     LongBuffer inputIds;                 // (rows, maxQ)
     LongBuffer positionIds;              // (rows, maxQ)
     FloatBuffer mask;                    // (rows, 1, maxQ, width <= stride + maxQ)
-    FloatBuffer logits;                  // (rows, maxQ, vocab)
+    int maxKept;                         // logits positions per row the logits buffer is sized for
+    FloatBuffer logits;                  // (rows, maxKept, vocab)
     FloatBuffer[] presentKeys;           // per layer: (rows, kv_heads, maxQ, head_dim)
     FloatBuffer[] presentValues;         // per layer: (rows, kv_heads, maxQ, head_dim)
     float[] hiddenRow;                   // (stride + maxQ) of mask_min
@@ -67,10 +74,12 @@ abstract class OnnxCacheState implements AutoCloseable {
     boolean callInplace;                 // the call being prepared runs the in-place graph
     int width;                           // ... and its mask has this many columns
     private int[] callBase;              // ... and row i's new node j goes to slot callBase[i] + j
+    private int callLogitsFrom;          // ... and returns the logits of its positions callLogitsFrom .. q-1
     private boolean closed;
-    private final Map<Long, Bindings> bindings = new HashMap<>();   // per (graph, firstRow, rows, q): tensor views
+    private final Map<BindingKey, Bindings> bindings = new HashMap<>();   // per call shape: tensor views
     private final List<ByteBuffer> cacheLeases = new ArrayList<>();     // pooled buffers of keys and values
     private final List<ByteBuffer> scratchLeases = new ArrayList<>();   // ... of the scratch inputs and outputs
+    private final List<ByteBuffer> logitsLeases = new ArrayList<>();    // ... of the logits
     final List<ByteBuffer> stateLeases = new ArrayList<>();             // ... held until close (subclasses)
 
     OnnxCacheState(OnnxCausalLm model, int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
@@ -83,11 +92,13 @@ abstract class OnnxCacheState implements AutoCloseable {
         this.vocab = m.vocabSize();
         this.layers = m.numLayers();
         this.maskMin = (float) m.maskMin();
+        this.logitsFromInput = m.inputs().containsKey("logits_from");
         this.inplace = model.inplaceSession() != null;
         this.callBase = new int[rows];
         try {
             allocateCache(capacity);
             ensureQ(8);
+            ensureKept(8);
         } catch (RuntimeException e) {   // a limit passed: hand back what was taken
             close();
             throw e;
@@ -114,6 +125,26 @@ abstract class OnnxCacheState implements AutoCloseable {
         }
         callInplace = inplace && (n == 1 || q == 1 || noPast) && top + q <= stride;
         width = callInplace ? top + q : stride + q;
+    }
+
+    /**
+     * The next call returns the logits of positions {@code from .. q-1} of each row only (node {@code j} of the
+     * returned logits is still position {@code j}); a graph without {@code logits_from} returns them all. Reset
+     * by every call.
+     */
+    final void keepLogitsFrom(int from) {
+        callLogitsFrom = logitsFromInput ? Math.max(0, from) : 0;
+    }
+
+    /** The earliest last token among the rows of a prompt's forward (rows without tokens left out). */
+    static int lastTokenFrom(int[][] tokens) {
+        int from = Integer.MAX_VALUE;
+        for (int[] t : tokens) {
+            if (t.length > 0) {
+                from = Math.min(from, t.length - 1);
+            }
+        }
+        return from == Integer.MAX_VALUE ? 0 : from;
     }
 
     /** The mask column of new node 0 of row {@code i} of the planned call (node j: + j). */
@@ -219,8 +250,7 @@ abstract class OnnxCacheState implements AutoCloseable {
             return;
         }
         int newQ = Math.max(q, maxQ * 2);   // room to grow, unless the doubled buffers would pass a limit
-        if ((long) rows * newQ * (stride + newQ) > NativeLimits.MAX_BUFFER_FLOATS
-                || (long) rows * newQ * vocab > NativeLimits.MAX_BUFFER_FLOATS) {
+        if ((long) rows * newQ * (stride + newQ) > NativeLimits.MAX_BUFFER_FLOATS) {
             newQ = q;
         }
         maxQ = newQ;
@@ -230,8 +260,6 @@ abstract class OnnxCacheState implements AutoCloseable {
         positionIds = longs(rows * maxQ, scratchLeases);
         mask = floats((long) rows * maxQ * (stride + maxQ), scratchLeases, "the attention mask of a forward ("
                 + rows + " rows x " + maxQ + " tokens x " + (stride + maxQ) + " columns)");
-        logits = floats((long) rows * maxQ * vocab, scratchLeases, "the logits of a forward (" + rows + " rows x "
-                + maxQ + " tokens x a vocabulary of " + vocab + ")");
         presentKeys = new FloatBuffer[layers];
         presentValues = new FloatBuffer[layers];
         for (int l = 0; l < layers; l++) {
@@ -242,12 +270,38 @@ abstract class OnnxCacheState implements AutoCloseable {
         Arrays.fill(hiddenRow, maskMin);
     }
 
+    /** Sizes the logits buffer for {@code kept} positions per row (grown by doubling, within the limits). */
+    private void ensureKept(int kept) {
+        if (kept <= maxKept) {
+            return;
+        }
+        int newKept = Math.max(kept, maxKept * 2);
+        if ((long) rows * newKept * vocab > NativeLimits.MAX_BUFFER_FLOATS) {
+            newKept = kept;
+        }
+        FloatBuffer grown = floats((long) rows * newKept * vocab, logitsLeases, "the logits of a forward (" + rows
+                + " rows x " + kept + " tokens x a vocabulary of " + vocab + ")" + (logitsFromInput ? ""
+                : "; re-export the model with models/export.py, or add logits_from with models/logits_from.py, "
+                + "so that a prompt's forward keeps its last token's logits only"));
+        closeBindings();
+        if (logits != null) {
+            List<ByteBuffer> old = new ArrayList<>(logitsLeases.subList(0, logitsLeases.size() - 1));
+            logitsLeases.subList(0, logitsLeases.size() - 1).clear();
+            giveBack(old);
+        }
+        logits = grown;
+        maxKept = newKept;
+    }
+
     /**
      * Runs the session over rows {@code firstRow .. firstRow + n - 1}, {@code q} positions each, with inputs
      * already filled; {@code fed} real tokens (the rest padding) are reported to the timer.
      */
     final LmState.Logits run(int firstRow, int n, int q, int fed) {
-        Bindings b = bindings(firstRow, n, q, callInplace);
+        int from = Math.min(callLogitsFrom, q - 1);
+        callLogitsFrom = 0;
+        ensureKept(q - from);
+        Bindings b = bindings(firstRow, n, q, from, callInplace);
         OrtSession session = callInplace ? model.inplaceSession() : model.session();
         OnnxTensor callMask = null;
         OnnxTensor callTotal = null;
@@ -277,7 +331,7 @@ abstract class OnnxCacheState implements AutoCloseable {
                 callTotal.close();
             }
         }
-        return new View(firstRow, q);
+        return new View(firstRow, from, q - from);
     }
 
     /**
@@ -323,6 +377,10 @@ abstract class OnnxCacheState implements AutoCloseable {
         return 2L * layers * kvHeads * slots * headDim * 4;
     }
 
+    /** A call shape: its rows, tokens per row, first position whose logits it keeps, and graph. */
+    private record BindingKey(int firstRow, int n, int q, int logitsFrom, boolean inPlace) {
+    }
+
     /** Input and pinned-output tensors viewing this state's buffers for one call shape. */
     private static final class Bindings {
         final Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -340,13 +398,14 @@ abstract class OnnxCacheState implements AutoCloseable {
     }
 
     /** The tensors for a call shape, created once and reused (they view the same native buffers). */
-    private Bindings bindings(int firstRow, int n, int q, boolean inPlace) {
-        long key = ((long) firstRow << 40) | ((long) n << 20) | ((long) q << 1) | (inPlace ? 1 : 0);
+    private Bindings bindings(int firstRow, int n, int q, int from, boolean inPlace) {
+        BindingKey key = new BindingKey(firstRow, n, q, from, inPlace);
         Bindings cached = bindings.get(key);
         if (cached != null) {
             return cached;
         }
         Bindings b = new Bindings();
+        int kept = q - from;
         try {
             b.inputs.put(m.inputs().get("input_ids"), b.own(OnnxTensor.createTensor(model.env(), inputIds.slice(0, n * q), new long[] {n, q})));
             b.inputs.put(m.inputs().get("position_ids"), b.own(OnnxTensor.createTensor(model.env(), positionIds.slice(0, n * q), new long[] {n, q})));
@@ -366,7 +425,10 @@ abstract class OnnxCacheState implements AutoCloseable {
                 b.inputs.put(m.inputName("past_key", l), pastKeys[l]);
                 b.inputs.put(m.inputName("past_value", l), pastValues[l]);
             }
-            b.pinned.put(m.outputs().get("logits"), b.own(wrap(logits.slice(0, n * q * vocab), new long[] {n, q, vocab})));
+            if (logitsFromInput) {   // 0: every position
+                b.inputs.put(m.inputs().get("logits_from"), b.own(OnnxTensor.createTensor(model.env(), new long[] {from})));
+            }
+            b.pinned.put(m.outputs().get("logits"), b.own(wrap(logits.slice(0, n * kept * vocab), new long[] {n, kept, vocab})));
             long[] presentShape = {n, kvHeads, q, headDim};
             int presentFloats = n * kvHeads * q * headDim;
             for (int l = 0; l < layers; l++) {   // in place: present is the past buffer itself
@@ -420,17 +482,28 @@ abstract class OnnxCacheState implements AutoCloseable {
         closeCacheTensors();
         giveBack(cacheLeases);
         giveBack(scratchLeases);
+        giveBack(logitsLeases);
         giveBack(stateLeases);
     }
 
-    /** Logits of one forward, read in place from the pinned output buffer. */
+    /** Logits of one forward, read in place from the pinned output buffer: positions {@code from ..}, kept per row. */
     private final class View implements LmState.Logits {
         private final int firstRow;
-        private final int q;
+        private final int from;
+        private final int kept;
 
-        View(int firstRow, int q) {
+        View(int firstRow, int from, int kept) {
             this.firstRow = firstRow;
-            this.q = q;
+            this.from = from;
+            this.kept = kept;
+        }
+
+        private int offset(int row, int node) {
+            if (node < from || node >= from + kept) {
+                throw new IllegalStateException("the forward kept the logits of nodes " + from + ".." + (from + kept - 1)
+                        + " only, not of node " + node);
+            }
+            return ((row - firstRow) * kept + node - from) * vocab;
         }
 
         @Override
@@ -440,12 +513,12 @@ abstract class OnnxCacheState implements AutoCloseable {
 
         @Override
         public float get(int row, int node, int token) {
-            return logits.get(((row - firstRow) * q + node) * vocab + token);
+            return logits.get(offset(row, node) + token);
         }
 
         @Override
         public void copy(int row, int node, float[] dst) {
-            logits.get(((row - firstRow) * q + node) * vocab, dst, 0, vocab);
+            logits.get(offset(row, node), dst, 0, vocab);
         }
     }
 }

@@ -90,11 +90,12 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
                     throw new ModelLoadException(file + " cannot be loaded by ONNX Runtime (" + oneLine(e.getMessage())
                             + "); the file is corrupt or not an exported model: re-export it with models/export.py", e);
                 }
-                for (String key : new String[] {"seqlens_k", "total_sequence_length"}) {
-                    if (!inplace.getInputNames().contains(manifest.inplace().inputs().get(key))) {
+                for (String key : new String[] {"seqlens_k", "total_sequence_length", "logits_from"}) {
+                    String name = key.equals("logits_from") ? manifest.inputs().get(key) : manifest.inplace().inputs().get(key);
+                    if (name != null && !inplace.getInputNames().contains(name)) {
                         inplace.close();
                         session.close();
-                        throw new ModelLoadException(file + " lacks input '" + manifest.inplace().inputs().get(key)
+                        throw new ModelLoadException(file + " lacks input '" + name
                                 + "' named in its manifest: re-export the model with models/export.py");
                     }
                 }
@@ -114,6 +115,11 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
                 throw new ModelLoadException(model + " lacks input '" + m.inputs().get(key)
                         + "' named in its manifest: re-export it with models/export.py");
             }
+        }
+        if (m.inputs().containsKey("logits_from") && !inputs.contains(m.inputs().get("logits_from"))) {
+            session.close();
+            throw new ModelLoadException(model + " lacks input '" + m.inputs().get("logits_from")
+                    + "' named in its manifest: re-export it with models/export.py");
         }
         if (!inputs.contains(m.inputName("past_key", m.numLayers() - 1))) {
             session.close();

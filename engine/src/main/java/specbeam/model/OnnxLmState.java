@@ -38,6 +38,12 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
     }
 
     @Override
+    public Logits forwardPrompt(int firstRow, int[][] tokens) {
+        keepLogitsFrom(lastTokenFrom(tokens));
+        return forward(firstRow, tokens, null);
+    }
+
+    @Override
     public Logits forward(int firstRow, int[][] tokens, int[][] parents) {
         int n = tokens.length;
         if (firstRow < 0 || firstRow + n > rows || n == 0) {

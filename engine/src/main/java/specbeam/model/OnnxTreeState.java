@@ -106,6 +106,12 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
     }
 
     @Override
+    public LmState.Logits forwardPrompt(int[][] tokens) {
+        keepLogitsFrom(lastTokenFrom(tokens));
+        return TreeState.super.forwardPrompt(tokens);
+    }
+
+    @Override
     public LmState.Logits forward(int[][] tokens, int[][] parents) {
         if (tokens.length != rows || parents.length != rows) {
             throw new IllegalArgumentException("a tree forward takes tokens and parents for all " + rows + " rows");

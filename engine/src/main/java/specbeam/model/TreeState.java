@@ -49,6 +49,24 @@ public interface TreeState extends AutoCloseable {
     LmState.Logits forward(int[][] tokens, int[][] parents);
 
     /**
+     * {@link #forward} of a prompt into fresh rows (nothing fed yet): each row's tokens as a chain from a root.
+     * Only the logits after each row's last token are sure to be kept (see {@link LmState#forwardPrompt}).
+     */
+    default LmState.Logits forwardPrompt(int[][] tokens) {
+        int[][] parents = new int[tokens.length][];
+        for (int r = 0; r < tokens.length; r++) {
+            if (nextId(r) != 0) {
+                throw new IllegalStateException("row " + r + " has nodes already: a prompt goes into a fresh row");
+            }
+            parents[r] = new int[tokens[r].length];
+            for (int j = 0; j < parents[r].length; j++) {
+                parents[r][j] = j - 1;
+            }
+        }
+        return forward(tokens, parents);
+    }
+
+    /**
      * Keeps the given nodes and their ancestors; every other node of the row is dropped (its id becomes invalid
      * and its slot free for reuse).
      */
