@@ -16,11 +16,16 @@ import java.util.List;
  * sides, so a round costs what a generation of both does: the slowest speculative beam points (fixed k at
  * B = 8, k = 4 at B = 4) are left out of the default grid; {@code -p mode=speculative_beam -p beamWidth=8
  * -p k=2,3,4} measures them. {@link #QUICK} ({@code --quick}) is a four-point smoke run for CI that finishes
- * in about a minute or two.
+ * in about a minute or two. {@link #SCALE} ({@code --scale}) is the batch-1 grid without sampling, for the widened
+ * pair (models/widen.py: a 135M-parameter target whose forward costs what that shape costs, with the bundled
+ * target's outputs): greedy and speculative k = 2/4/6 and adaptive, beam B = 2/4/8 with speculative beam fixed
+ * (B = 2: k = 2/3/4, B = 4: k = 2/3) and adaptive at each B. Its forwards are 15-50 ms, so a paired point
+ * gets 60 s and the fork's JIT warm-up 20 s (the Java share of a round is small at this size).
  */
 public enum Profile {
     FULL(0, 0, 0, 0, 10, new Pairing(0.05, 75, 10, 5, 80), 10, 45),
-    QUICK(1, 1, 3, 1, 2, new Pairing(0.05, 10, 3, 2, 6), 1, 2);
+    QUICK(1, 1, 3, 1, 2, new Pairing(0.05, 10, 3, 2, 6), 1, 2),
+    SCALE(0, 0, 0, 0, 5, new Pairing(0.05, 60, 6, 3, 40), 2, 20);
 
     /** JMH warm-up iterations/seconds and measurement iterations/seconds; 0 = keep DecodeBenchmark's annotations. */
     private final int warmupIterations;
@@ -111,6 +116,9 @@ public enum Profile {
                 p.add(point(Mode.SPECULATIVE_BEAM, k, b, false));
             }
             p.add(point(Mode.SPECULATIVE_BEAM, 4, b, true));
+        }
+        if (this == SCALE) {
+            return p;
         }
         p.add(point(Mode.SAMPLING, 0, 1, false));
         for (int k : new int[] {2, 4}) {

@@ -11,6 +11,7 @@ import java.util.List;
  * The suite's own command-line options; everything else is handed to JMH.
  *
  * @param quick      run {@link Profile#QUICK} instead of {@link Profile#FULL}
+ * @param scale      run {@link Profile#SCALE} on the widened pair (models/widen.py), into results/scale/
  * @param out        results directory
  * @param report     report to regenerate, or {@code null} for the default
  * @param models     model pair directory
@@ -24,10 +25,12 @@ import java.util.List;
  * @param costCurve  forward-cost curve for the projection to other hardware, or {@code null} for the bundled one
  * @param noHf       do not run models/hf_baseline.py after the grid (the report keeps the committed baseline)
  */
-public record SuiteOptions(boolean quick, Path out, Path report, Path models, boolean list, boolean help,
+public record SuiteOptions(boolean quick, boolean scale, Path out, Path report, Path models, boolean list, boolean help,
                            boolean reportOnly, List<String> jmhArgs, Double precision, Double budget, Path costCurve,
                            boolean noHf) {
     public static final Path DEFAULT_OUT = Path.of("results");
+    public static final Path SCALE_OUT = DEFAULT_OUT.resolve("scale");
+    public static final Path SCALE_MODELS = Path.of("models", "pair-wide");
     public static final Path DEFAULT_REPORT = Path.of("REPORT.md");
     public static final String HF_BASELINE = "hf_baseline.csv";
 
@@ -41,6 +44,9 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
             Suite options:
               --quick          4-point grid with short iterations (under 2 minutes on 2 cores); writes
                                <out>/benchmark-quick.csv and, unless --report is given, <out>/REPORT-quick.md
+              --scale          the scale profile: the batch-1 grid without sampling on the widened pair
+                               (models/pair-wide, a 135M-parameter target with the bundled target's outputs:
+                               build it with python3 models/widen.py), into results/scale/ and its REPORT.md
               --out DIR        results directory (default: results); the CSV is <out>/benchmark.csv, both
                                engines' shared columns go to <out>/comparison.csv
               --report FILE    report whose marked blocks are regenerated (default: REPORT.md)
@@ -84,13 +90,14 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
     /** Parses the suite's options and keeps the rest, in order, for JMH. */
     public static SuiteOptions parse(String[] args) {
         boolean quick = false;
+        boolean scale = false;
         boolean list = false;
         boolean help = false;
         boolean reportOnly = false;
         boolean noHf = false;
-        Path out = DEFAULT_OUT;
+        Path out = null;
         Path report = null;
-        Path models = ModelPair.DEFAULT_DIR;
+        Path models = null;
         Double precision = null;
         Double budget = null;
         Path costCurve = null;
@@ -100,6 +107,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
             String name = a.contains("=") && a.startsWith("--") ? a.substring(0, a.indexOf('=')) : a;
             switch (name) {
                 case "--quick" -> quick = true;
+                case "--scale" -> scale = true;
                 case "--list" -> list = true;
                 case "--help", "-h" -> help = true;
                 case "--report-only" -> reportOnly = true;
@@ -139,7 +147,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                 }
                 default -> {
                     if (a.startsWith("--")) {
-                        throw new UsageException("unknown option " + a + " (suite options: --quick, --out, --report, "
+                        throw new UsageException("unknown option " + a + " (suite options: --quick, --scale, --out, --report, "
                                 + "--models, --cost-curve, --precision, --budget, --report-only, --no-hf, --list, --help; JMH options start "
                                 + "with one dash)");
                     }
@@ -147,8 +155,17 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
                 }
             }
         }
-        return new SuiteOptions(quick, out, report, models, list, help, reportOnly, List.copyOf(jmh), precision, budget,
-                costCurve, noHf);
+        if (quick && scale) {
+            throw new UsageException("--quick and --scale are two profiles: give one of them");
+        }
+        if (scale && models == null && !help && !list && !Files.isDirectory(SCALE_MODELS)) {
+            throw new UsageException(SCALE_MODELS + " not found: --scale runs on the widened pair; build it with "
+                    + "`python3 models/widen.py` (or give --models DIR)");
+        }
+        out = out != null ? out : scale ? SCALE_OUT : DEFAULT_OUT;
+        models = models != null ? models : scale ? SCALE_MODELS : ModelPair.DEFAULT_DIR;
+        return new SuiteOptions(quick, scale, out, report, models, list, help, reportOnly, List.copyOf(jmh), precision,
+                budget, costCurve, noHf);
     }
 
     private static double positiveNumber(String option, String value) {
@@ -189,7 +206,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
     }
 
     public Profile profile() {
-        return quick ? Profile.QUICK : Profile.FULL;
+        return quick ? Profile.QUICK : scale ? Profile.SCALE : Profile.FULL;
     }
 
     public Path csv() {
@@ -219,7 +236,7 @@ public record SuiteOptions(boolean quick, Path out, Path report, Path models, bo
         if (report != null) {
             return report;
         }
-        return quick ? out.resolve("REPORT-quick.md") : DEFAULT_REPORT;
+        return quick ? out.resolve("REPORT-quick.md") : scale ? out.resolve("REPORT.md") : DEFAULT_REPORT;
     }
 
     /** {@code <out>/hf_baseline.csv}, else {@code results/hf_baseline.csv}, else {@code null}. */

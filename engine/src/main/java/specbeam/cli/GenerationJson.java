@@ -57,6 +57,8 @@ public final class GenerationJson {
         stats.put("wall_ms", st.wallNanos / 1e6);
         stats.put("ort_ms", (st.targetOrtNanos + st.draftOrtNanos) / 1e6);
         stats.put("ort_share", st.ortShare());
+        stats.put("prefill_ms", st.prefillNanos / 1e6);
+        stats.put("logits_ms", st.logitsNanos / 1e6);
         stats.put("kv_bytes_copied", st.kvBytesCopied);
         stats.put("kv_bytes_moved", st.kvBytesMoved);
         stats.put("padded_positions", st.paddedPositions);

@@ -85,7 +85,9 @@ public final class BeamSearchDecoding implements DecodingStrategy {
             if (search.isDone()) {
                 continue;
             }
+            long scanStart = System.nanoTime();
             search.step(logits[i]);
+            stats.logitsNanos += System.nanoTime() - scanStart;
             stats.steps++;
             if (search.isDone()) {
                 continue;
@@ -116,10 +118,12 @@ public final class BeamSearchDecoding implements DecodingStrategy {
             if (tokens[i].length == 0) {
                 continue;
             }
+            long copyStart = System.nanoTime();
             for (int b = 0; b < tail[i].length; b++) {
                 tail[i][b] = firstId[i] + b;
                 out.copy(i, b, logits[i][b]);
             }
+            stats.logitsNanos += System.nanoTime() - copyStart;
             state.retain(i, tail[i]);
         }
     }

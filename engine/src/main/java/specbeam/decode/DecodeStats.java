@@ -45,6 +45,11 @@ public final class DecodeStats {
     public long draftOrtNanos;
     public long wallNanos;
     public long prefillNanos;
+    /**
+     * Beam modes, after the prompt: nanoseconds spent reading the target's logits out of ONNX Runtime's output and
+     * scanning them (log-softmax, the top 2B of each beam): what a large vocabulary costs outside ONNX Runtime.
+     */
+    public long logitsNanos;
     /** Bytes of KV cache moved by the engine (new entries written, rows reordered, paths gathered). */
     public long kvBytesCopied;
     /** The part of {@link #kvBytesCopied} moved after it was stored: beam reorders, path gathers, compaction. */
@@ -82,6 +87,12 @@ public final class DecodeStats {
         return wallNanos == 0 ? Double.NaN : (double) (targetOrtNanos + draftOrtNanos) / wallNanos;
     }
 
+    /** Share of the decode phase's wall time (prompt excluded) spent reading and scanning logits (beam modes). */
+    public double logitsShare() {
+        long decode = wallNanos - prefillNanos;
+        return decode <= 0 ? Double.NaN : (double) logitsNanos / decode;
+    }
+
     public double kvBytesPerToken() {
         return tokensGenerated == 0 ? Double.NaN : (double) kvBytesCopied / tokensGenerated;
     }
@@ -114,6 +125,7 @@ public final class DecodeStats {
         draftOrtNanos += o.draftOrtNanos;
         wallNanos += o.wallNanos;
         prefillNanos += o.prefillNanos;
+        logitsNanos += o.logitsNanos;
         kvBytesCopied += o.kvBytesCopied;
         kvBytesMoved += o.kvBytesMoved;
         paddedPositions += o.paddedPositions;
@@ -130,6 +142,9 @@ public final class DecodeStats {
         }
         sb.append(String.format(" wall=%.1fms ort=%.0f%% kv_bytes/token=%.0f (moved %.0f) padded_positions=%d",
                 wallNanos / 1e6, 100 * ortShare(), kvBytesPerToken(), kvBytesMovedPerToken(), paddedPositions));
+        if (logitsNanos > 0) {
+            sb.append(String.format(" logits=%.1fms (%.1f%% of decode)", logitsNanos / 1e6, 100 * logitsShare()));
+        }
         return sb.toString();
     }
 }

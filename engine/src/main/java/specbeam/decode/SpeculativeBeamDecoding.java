@@ -477,10 +477,12 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             int prevWorst = 0;                 // worst draft rank of the selections one level up (roots: 0)
             int[] finalToken = new int[width];
             while (true) {
+                long scanStart = System.nanoTime();
                 for (int b = 0; b < width; b++) {
                     out.copy(prompt, trees[srcBeam[b]].offset + node[b], logits[b]);
                 }
                 search.step(logits);
+                stats.logitsNanos += System.nanoTime() - scanStart;
                 stepsThisRound++;
                 int[] nextBeam = new int[width];
                 int[] nextNode = new int[width];

@@ -18,8 +18,8 @@ public final class TokenScores {
     /**
      * The max and log-sum-exp of {@code logits}; {@code logSum} is the float that {@link #exactLogSum} gives.
      * The sum runs through a polynomial exp that the JIT vectorises (about twice as fast as {@code Math.exp},
-     * whose cost was half of a beam step's Java time), good to {@link #SUM_ERROR}; the float it rounds to is kept
-     * only when the whole band {@code sum * (1 +- SUM_ERROR)}, which holds the exact sum, rounds to it —
+     * whose cost was half of a beam step's Java time), good to {@link #sumError}; the float it rounds to is kept
+     * only when the whole band {@code sum * (1 +- sumError(n))}, which holds the exact sum, rounds to it —
      * otherwise (a few in a thousand) the exact sum decides. So the result is the same float either way.
      */
     public static LogNorm logNorm(float[] logits) {
@@ -28,8 +28,9 @@ public final class TokenScores {
             max = Math.max(max, x);
         }
         double sum = fastExpSum(logits, max);
-        float logSum = (float) Math.log(sum * (1 - SUM_ERROR));
-        if (!(logSum == (float) Math.log(sum * (1 + SUM_ERROR)))) {   // the band straddles two floats, or NaN
+        double error = sumError(logits.length);
+        float logSum = (float) Math.log(sum * (1 - error));
+        if (!(logSum == (float) Math.log(sum * (1 + error)))) {   // the band straddles two floats, or NaN
             logSum = exactLogSum(logits, max);
         }
         return new LogNorm(max, logSum);
@@ -45,11 +46,16 @@ public final class TokenScores {
     }
 
     /**
-     * Relative error bound of {@link #fastExpSum} and of the exact sum together: the polynomial is good to 5e-14
-     * per term, terms below exp(-80) count as exp(-80) (at most 4096 * 1.8e-35 against a sum of at least 1), and
-     * either order of summing 4096 positive terms rounds by at most 4096 * 1.1e-16 = 4.5e-13.
+     * Relative error bound of {@link #fastExpSum} and of the exact sum together, over {@code n} terms: the
+     * polynomial is good to 5e-14 per term and {@code Math.exp} to 1.2e-16, terms below exp(-80) count as exp(-80)
+     * (at most n * 1.8e-35 against a sum of at least 1), and either order of summing n positive terms rounds by at
+     * most n * 1.12e-16 — so 2.3e-16 * n + 1e-13 bounds it all; never below the 2e-12 of the 4,096-token
+     * vocabulary this was first sized for. At 151,936 tokens: 3.5e-11 (a fixed 2e-12 would have let the band
+     * test keep a float the exact sum does not round to).
      */
-    static final double SUM_ERROR = 2e-12;
+    static double sumError(int n) {
+        return Math.max(2e-12, 2.3e-16 * n + 1e-13);
+    }
 
     private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[0]);
     private static final double C2 = 1.0 / 2, C3 = 1.0 / 6, C4 = 1.0 / 24, C5 = 1.0 / 120, C6 = 1.0 / 720,

@@ -306,7 +306,7 @@ class ServeApiTest {
         assertThat(api.remove("trace")).isNotEmpty();
         for (ObjectNode json : List.of(api, cli)) {
             ObjectNode stats = (ObjectNode) json.get("stats");
-            for (String timing : List.of("wall_ms", "ort_ms", "ort_share")) {
+            for (String timing : List.of("wall_ms", "ort_ms", "ort_share", "prefill_ms", "logits_ms")) {
                 assertThat(stats.remove(timing)).as(timing).isNotNull();
             }
         }
