@@ -38,6 +38,7 @@ target's tasks) and `<out>/draft` (a copy of the bundled draft): a model pair fo
 import argparse
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -200,44 +201,52 @@ def held_out_prompts(count: int, length: int) -> list[list[int]]:
     return [ids[i:i + length] for i in range(0, len(ids) - length, step)][:count]
 
 
-def cost_curve(model_dir: Path, threads: int, rows_list=(1, 4), qs=(1, 4, 8, 16, 20, 32), cap=160, prefix=64,
-               reps=15) -> dict:
-    """Median ms of model.onnx by rows x fed tokens over a cache of `cap` slots, `prefix` of them visible: the
-    grid of ../shared/ort/cost_curve.py, with logits_from fed."""
+def cost_curves(model_dirs, threads: int, rows_list=(1, 4), qs=(1, 4, 8, 16, 20, 32), cap=160, prefix=64,
+                reps=21) -> list[dict]:
+    """Median ms of each directory's model.onnx by rows x fed tokens over a cache of `cap` slots, `prefix` of them
+    visible (the grid of ../shared/ort/cost_curve.py, logits_from fed). The models take turns forward by forward,
+    so that drift in the machine's speed hits them alike; their workers do not spin (a spinning pool of one
+    session would take the cores from the other's forward: both curves came out twice as slow)."""
     import onnxruntime as ort
 
     import logits_from
 
-    m = read_manifest(model_dir)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1")
-    session = ort.InferenceSession(str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    names, out = m["inputs"], {}
+    sessions, manifests = [], []
+    for d in model_dirs:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        sessions.append(ort.InferenceSession(str(d / "model.onnx"), options, providers=["CPUExecutionProvider"]))
+        manifests.append(read_manifest(d))
+    out = [{} for _ in model_dirs]
     rng = np.random.default_rng(0)
     for r in rows_list:
         for q in qs:
-            mask = np.full((r, 1, q, cap + q), np.finfo(np.float32).min, np.float32)
-            mask[..., :prefix] = 0
-            for j in range(q):
-                mask[:, :, j, cap:cap + j + 1] = 0
-            feeds = {names["input_ids"]: np.ones((r, q), np.int64),
+            feeds = []
+            for session, m in zip(sessions, manifests):
+                names = m["inputs"]
+                mask = np.full((r, 1, q, cap + q), np.finfo(np.float32).min, np.float32)
+                mask[..., :prefix] = 0
+                for j in range(q):
+                    mask[:, :, j, cap:cap + j + 1] = 0
+                f = {names["input_ids"]: np.ones((r, q), np.int64),
                      names["position_ids"]: np.tile(np.arange(prefix, prefix + q), (r, 1)).astype(np.int64),
                      names["attention_mask"]: mask}
-            for i in range(m["num_layers"]):
-                for kind in ("past_key", "past_value"):
-                    feeds[names[kind].format(i=i)] = rng.random((r, m["num_kv_heads"], cap, m["head_dim"]),
-                                                                np.float32)
-            feeds = logits_from.feed(session, feeds)
-            for _ in range(3):
-                session.run(None, feeds)
-            times = []
-            for _ in range(reps):
-                start = time.perf_counter()
-                session.run(None, feeds)
-                times.append(time.perf_counter() - start)
-            out[f"r{r}/q{q}"] = round(1000 * sorted(times)[len(times) // 2], 3)
-            print(f"  {model_dir.name}: rows {r} x {q} tokens: {out[f'r{r}/q{q}']} ms", flush=True)
+                for i in range(m["num_layers"]):
+                    for kind in ("past_key", "past_value"):
+                        f[names[kind].format(i=i)] = rng.random((r, m["num_kv_heads"], cap, m["head_dim"]), np.float32)
+                feeds.append(logits_from.feed(session, f))
+            times = [[] for _ in sessions]
+            for rep in range(reps + 3):
+                for i, (session, f) in enumerate(zip(sessions, feeds)):
+                    start = time.perf_counter()
+                    session.run(None, f)
+                    if rep >= 3:
+                        times[i].append(time.perf_counter() - start)
+            for i, d in enumerate(model_dirs):
+                out[i][f"r{r}/q{q}"] = round(1000 * sorted(times[i])[len(times[i]) // 2], 3)
+            print(f"  rows {r} x {q} tokens: " + ", ".join(f"{d.parent.name}/{d.name} {out[i][f'r{r}/q{q}']} ms"
+                                                         for i, d in enumerate(model_dirs)), flush=True)
     return out
 
 
@@ -266,7 +275,9 @@ def main(argv=None):
     import goldens
 
     torch.set_num_threads(args.threads)
+    lock = hold_lock(args.out)   # noqa: F841 (held until exit)
     started = time.perf_counter()
+    load_at_start = round(os.getloadavg()[0], 2)
     source = AutoModelForCausalLM.from_pretrained(hf_checkpoint(args.source), dtype=torch.float32,
                                                   attn_implementation="eager").eval()
     config = widened_config(source.config, args.hidden, args.heads, args.intermediate, args.layers)
@@ -311,8 +322,7 @@ def main(argv=None):
         random_twin(config, twin / "hf", args.seed)
         copy_tokenizer(args.source, twin / "hf")
         export.main(["--model", str(twin / "hf"), "--out", str(twin / "model"), "--graph", "fused"])
-        widened_ms = cost_curve(out / "target", args.threads)
-        random_ms = cost_curve(twin / "model", args.threads)
+        widened_ms, random_ms = cost_curves([out / "target", twin / "model"], args.threads)
         ratios = {k: round(widened_ms[k] / random_ms[k], 4) for k in widened_ms}
         report["cost_curve"] = {"widened_ms": widened_ms, "random_ms": random_ms, "ratio": ratios,
                                 "all_within_5pct": all(abs(r - 1) <= 0.05 for r in ratios.values())}
@@ -324,11 +334,33 @@ def main(argv=None):
         summary = [line for line in proc.stdout.splitlines() if line.startswith("goldens: ")]
         report["java_check_goldens"] = {"exit": proc.returncode, "summary": summary[-1] if summary else proc.stderr[-500:]}
         print(f"Java check-goldens: {report['java_check_goldens']}", flush=True)
+    import onnxruntime
+    import transformers
+
+    report["measured"] = {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                          "loadavg_at_start": load_at_start, "threads": args.threads,
+                          "onnxruntime": onnxruntime.__version__, "torch": torch.__version__,
+                          "transformers": transformers.__version__}
     report["seconds"] = round(time.perf_counter() - started, 1)
     write_json(out / "widen.json", report)
     print(f"wrote {out} ({report['seconds']} s); the report is {out / 'widen.json'}")
     if args.jar and report["java_check_goldens"]["exit"] != 0:
         sys.exit(1)
+
+
+def hold_lock(out: Path):
+    """An exclusive lock on `out`/.lock for this run; CliError when another run holds it (two runs writing the
+    same pair would leave a mix of both)."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    handle = open(out / ".lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise CliError(f"another widen.py run is writing {out} (it holds {out / '.lock'}): wait for it to finish, "
+                       f"or give --out another folder") from None
+    return handle
 
 
 def same_goldens(reference: Path, widened: Path) -> dict:

@@ -34,6 +34,21 @@ class ReportTablesTest {
     }
 
     @Test
+    void scaleRunChecksIssue23sTargetsNextToEachPointsFreeDraftBound() {
+        RunSummary scale = new RunSummary("scale", "java -jar benchmarks.jar --scale", 600, List.of(), List.of());
+        List<ResultRow> rows = List.of(Rows.greedy(), speculative(2, 1.5, false), speculative(4, 2.4, false),
+                speculative(8, 0.9, true), Rows.row("beam", 0, 4, false, 400, null, null, null, 1.0, 0.9),
+                Rows.row("speculative_beam", 2, 4, false, 250, "beam B=4", 1.6, 0.4, 0.5, 0.9));
+        String table = new ReportTables(rows, List.of(), scale).targets();
+        assertThat(table).contains("| speculative greedy over greedy, best fixed k | ≥ 2.00x | 2.40x (k=4) | 2.50x | met |");
+        assertThat(table).contains("| speculative beam over beam B=4, best fixed k | ≥ 1.10x | 1.60x (k=2) | 2.50x | met |");
+        assertThat(table).contains("| speculative beam over beam B=2, best fixed k | ≥ 1.30x | – | – | not measured |");
+        assertThat(table).contains("| adaptive point speculative k=8 adaptive | ≥ 0.95x | 0.90x | 2.50x | **missed** |");
+        assertThat(table).doesNotContain("≥ 2.30x");   // the bundled pair's targets belong to the full grid
+        assertThat(new ReportTables(rows, List.of(), RUN).targets()).contains("≥ 2.30x");
+    }
+
+    @Test
     void runBlockSaysWhichPointsRanWithSpinningWorkers() {
         ResultRow spinning = speculative(2, 1.5, false);
         assertThat(new ReportTables(List.of(Rows.greedy(), spinning), List.of(), RUN).run())

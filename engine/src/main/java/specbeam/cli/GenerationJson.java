@@ -43,6 +43,8 @@ public final class GenerationJson {
         stats.put("steps", st.steps);
         stats.put("target_forwards", st.targetForwards);
         stats.put("draft_forwards", st.draftForwards);
+        stats.put("target_tokens_fed", st.targetTokensFed);
+        stats.put("target_prefill_tokens_fed", st.targetPrefillTokensFed);
         stats.put("draft_tokens_proposed", st.draftProposed);
         stats.put("draft_tokens_accepted", st.draftAccepted);
         stats.put("acceptance_rate", Double.isNaN(st.acceptanceRate()) ? null : st.acceptanceRate());

@@ -40,7 +40,11 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
     @Override
     public Logits forwardPrompt(int firstRow, int[][] tokens) {
         keepLogitsFrom(lastTokenFrom(tokens));
-        return forward(firstRow, tokens, null);
+        try {
+            return forward(firstRow, tokens, null);
+        } finally {
+            keepLogitsFrom(0);   // a forward that failed before running leaves no setting behind for the next one
+        }
     }
 
     @Override

@@ -108,7 +108,11 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
     @Override
     public LmState.Logits forwardPrompt(int[][] tokens) {
         keepLogitsFrom(lastTokenFrom(tokens));
-        return TreeState.super.forwardPrompt(tokens);
+        try {
+            return TreeState.super.forwardPrompt(tokens);
+        } finally {
+            keepLogitsFrom(0);   // a forward that failed before running leaves no setting behind for the next one
+        }
     }
 
     @Override

@@ -82,6 +82,18 @@ class PromptForwardTest {
         }
     }
 
+    /** A prompt forward that fails before running leaves the next forward computing every position. */
+    @Test
+    void aFailedPromptForwardDoesNotCarryOver() {
+        try (OnnxCausalLm model = load("llama", true); LmState s = model.newState(1, 8, NONE)) {
+            int vocab = model.manifest().vocabSize();
+            assertThatThrownBy(() -> s.forwardPrompt(0, new int[][] {prompt(20, 1, vocab)}))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("capacity is 8");
+            LmState.Logits out = s.forward(0, new int[][] {prompt(3, 2, vocab)}, null);
+            assertThat(row(out, 0, 0)).hasSize(vocab);
+        }
+    }
+
     /** A manifest naming an input the graph does not have is refused at load, naming it. */
     @Test
     void aManifestNamingAMissingInputIsRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
