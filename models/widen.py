@@ -71,6 +71,8 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--cost-curve", action="store_true",
                    help="also time the widened graph against a random-weight model of the same shape")
+    p.add_argument("--curve-only", type=Path, default=None, metavar="FILE",
+                   help="only time an earlier run's widened target against its random twin, into FILE (JSON)")
     p.add_argument("--jar", type=Path, default=None, help="benchmarks.jar: run check-goldens on the widened pair")
     p.add_argument("--threads", type=int, default=2)
     return p.parse_args(argv)
@@ -276,6 +278,10 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     lock = hold_lock(args.out)   # noqa: F841 (held until exit)
+    if args.curve_only:
+        write_json(args.curve_only, curve_report(args.out, args.threads))
+        print(f"wrote {args.curve_only}")
+        return
     started = time.perf_counter()
     load_at_start = round(os.getloadavg()[0], 2)
     source = AutoModelForCausalLM.from_pretrained(hf_checkpoint(args.source), dtype=torch.float32,
@@ -322,11 +328,7 @@ def main(argv=None):
         random_twin(config, twin / "hf", args.seed)
         copy_tokenizer(args.source, twin / "hf")
         export.main(["--model", str(twin / "hf"), "--out", str(twin / "model"), "--graph", "fused"])
-        widened_ms, random_ms = cost_curves([out / "target", twin / "model"], args.threads)
-        ratios = {k: round(widened_ms[k] / random_ms[k], 4) for k in widened_ms}
-        report["cost_curve"] = {"widened_ms": widened_ms, "random_ms": random_ms, "ratio": ratios,
-                                "all_within_5pct": all(abs(r - 1) <= 0.05 for r in ratios.values())}
-        print(f"cost curve, widened / random: {json.dumps(ratios)}", flush=True)
+        report["cost_curve"] = curve_report(out, args.threads)
     if args.jar:
         cmd = ["java", "-cp", str(args.jar), "specbeam.cli.SpecbeamCli", "check-goldens", "--target",
                str(out / "target"), "--draft", str(out / "draft")]
@@ -346,6 +348,24 @@ def main(argv=None):
     print(f"wrote {out} ({report['seconds']} s); the report is {out / 'widen.json'}")
     if args.jar and report["java_check_goldens"]["exit"] != 0:
         sys.exit(1)
+
+
+def curve_report(out: Path, threads: int) -> dict:
+    """The widened target's cost curve next to its random twin's (both under `out`), with the ratios."""
+    twin = out / "random-twin" / "model"
+    if not (out / "target" / "manifest.json").is_file() or not (twin / "manifest.json").is_file():
+        raise CliError(f"{out} lacks target/ or random-twin/model/: run widen.py --cost-curve first")
+    load = round(os.getloadavg()[0], 2)
+    widened_ms, random_ms = cost_curves([out / "target", twin], threads)
+    ratios = {k: round(widened_ms[k] / random_ms[k], 4) for k in widened_ms}
+    print(f"cost curve, widened / random: {json.dumps(ratios)}", flush=True)
+    import onnxruntime
+
+    return {"widened_ms": widened_ms, "random_ms": random_ms, "ratio": ratios,
+            "all_within_5pct": all(abs(r - 1) <= 0.05 for r in ratios.values()),
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "loadavg_at_start": load,
+            "threads": threads, "spinning": False, "onnxruntime": onnxruntime.__version__,
+            "how": "model.onnx under Python onnxruntime, the two sessions in turns forward by forward, median of 21"}
 
 
 def hold_lock(out: Path):
