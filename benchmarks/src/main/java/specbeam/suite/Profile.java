@@ -20,12 +20,13 @@ import java.util.List;
  * pair (models/widen.py: a 135M-parameter target whose forward costs what that shape costs, with the bundled
  * target's outputs): greedy and speculative k = 2/4/6 and adaptive, beam B = 2/4/8 with speculative beam fixed
  * (B = 2: k = 2/3/4, B = 4: k = 2/3) and adaptive at each B. Its forwards are 15-50 ms, so a paired point
- * gets 60 s and the fork's JIT warm-up 20 s (the Java share of a round is small at this size).
+ * gets 60 s and the fork's JIT warm-up 45 s, like FULL's: with 20 s, one round of each speculative greedy point
+ * still paid ~0.9 s of JIT compilation (rounds.csv of the first scale run).
  */
 public enum Profile {
     FULL(0, 0, 0, 0, 10, new Pairing(0.05, 75, 10, 5, 80), 10, 45),
     QUICK(1, 1, 3, 1, 2, new Pairing(0.05, 10, 3, 2, 6), 1, 2),
-    SCALE(0, 0, 0, 0, 5, new Pairing(0.05, 60, 6, 3, 40), 2, 20);
+    SCALE(0, 0, 0, 0, 5, new Pairing(0.05, 60, 6, 3, 40), 2, 45);
 
     /** JMH warm-up iterations/seconds and measurement iterations/seconds; 0 = keep DecodeBenchmark's annotations. */
     private final int warmupIterations;
