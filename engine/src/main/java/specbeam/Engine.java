@@ -17,11 +17,15 @@ import specbeam.model.ModelLoadException;
 import specbeam.model.ModelManifest;
 import specbeam.model.OnnxCausalLm;
 import specbeam.model.OrtThreads;
+import specbeam.text.ChatTemplate;
+import specbeam.text.PromptRequest;
 import specbeam.text.TextTokenizer;
 
+import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The engine's front door: a target model, an optional draft, the tokenizer, and one strategy per mode.
@@ -31,12 +35,18 @@ public final class Engine implements AutoCloseable {
     private final OnnxCausalLm target;
     private final OnnxCausalLm draft;
     private final TextTokenizer tokenizer;
+    /** The target directory's chat template, if it has one. */
+    private final Optional<ChatTemplate> chatTemplate;
+    private final Path targetDir;
     private final Map<Mode, DecodingStrategy> strategies = new EnumMap<>(Mode.class);
 
-    private Engine(OnnxCausalLm target, OnnxCausalLm draft, TextTokenizer tokenizer) {
+    private Engine(OnnxCausalLm target, OnnxCausalLm draft, TextTokenizer tokenizer, Optional<ChatTemplate> chatTemplate,
+                   Path targetDir) {
         this.target = target;
         this.draft = draft;
         this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.targetDir = targetDir;
         strategies.put(Mode.GREEDY, new GreedyDecoding(target));
         strategies.put(Mode.BEAM, new BeamSearchDecoding(target));
         strategies.put(Mode.SAMPLING, new SamplingDecoding(target));
@@ -66,8 +76,12 @@ public final class Engine implements AutoCloseable {
                 checkPair(target.manifest(), draft.manifest(), options);
             }
             tokenizer = TextTokenizer.load(options.target());
-            return new Engine(target, draft, tokenizer);
+            Optional<ChatTemplate> template = ChatTemplate.load(options.target());
+            return new Engine(target, draft, tokenizer, template, options.target());
         } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
             target.close();
             if (draft != null) {
                 draft.close();
@@ -151,6 +165,21 @@ public final class Engine implements AutoCloseable {
 
     public TextTokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** The target's chat template ({@code chat_template.jinja} or tokenizer_config.json), if it has one. */
+    public Optional<ChatTemplate> chatTemplate() {
+        return chatTemplate;
+    }
+
+    /** A prompt as the model reads it: rendered (chat template or raw, as asked) and encoded. */
+    public RenderedPrompt renderPrompt(PromptRequest request) {
+        PromptRequest.Rendered rendered = request.render(chatTemplate, targetDir.toString());
+        return new RenderedPrompt(rendered, tokenizer.encode(rendered.text()));
+    }
+
+    /** The rendered prompt and its token ids (special tokens in the text encoded as special tokens). */
+    public record RenderedPrompt(PromptRequest.Rendered rendered, int[] ids) {
     }
 
     /** The provider the sessions actually run on (CPU after a CUDA fallback). */

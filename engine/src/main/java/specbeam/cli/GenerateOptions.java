@@ -4,6 +4,11 @@ import specbeam.decode.EarlyStopping;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.Mode;
 
+import specbeam.text.ChatMessage;
+import specbeam.text.PromptRequest;
+
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -42,6 +47,44 @@ public final class GenerateOptions {
             b.eosTokenIds(ids("--eos-ids", opts.get("--eos-ids")));
         }
         return b.build();
+    }
+
+    /** The options that shape a text prompt or conversation through the chat template. */
+    public static final List<String> CHAT_OPTIONS = List.of("--chat", "--raw", "--system", "--enable-thinking");
+
+    /**
+     * A text prompt or a conversation (exactly one non-null) with the chat options of {@code opts}: {@code --chat}
+     * (require the template) or {@code --raw} (no template; the default is the template when the model has one),
+     * {@code --system TEXT}, {@code --enable-thinking true|false} (Qwen3's switch, passed to the template).
+     */
+    public static PromptRequest promptRequest(String text, List<ChatMessage> messages, Map<String, String> opts) {
+        if (opts.containsKey("--chat") && opts.containsKey("--raw")) {
+            throw new IllegalArgumentException("--chat and --raw contradict each other: give one of them");
+        }
+        Boolean chat = opts.containsKey("--chat") ? Boolean.TRUE : opts.containsKey("--raw") ? Boolean.FALSE : null;
+        Map<String, Object> options = new LinkedHashMap<>();
+        if (opts.containsKey("--enable-thinking")) {
+            options.put("enable_thinking", bool(opts, "--enable-thinking"));
+        }
+        return new PromptRequest(text, messages, opts.get("--system"), chat, options);
+    }
+
+    /** Fails when chat options come with a prompt that is already token ids. */
+    public static void refuseChatOptions(Map<String, String> opts, String source) {
+        for (String key : CHAT_OPTIONS) {
+            if (opts.containsKey(key)) {
+                throw new IllegalArgumentException(key + " shapes a text prompt (--prompt or --messages), not " + source
+                        + ", which is already token ids");
+            }
+        }
+    }
+
+    static boolean bool(Map<String, String> o, String key) {
+        String v = o.get(key).trim();
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException(key + " needs true or false, got '" + o.get(key) + "'");
+        }
+        return v.equals("true");
     }
 
     /** Fails with the command line's message when a speculative mode has no draft model. */

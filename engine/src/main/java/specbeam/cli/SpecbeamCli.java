@@ -1,6 +1,8 @@
 package specbeam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import specbeam.Engine;
 import specbeam.EngineOptions;
 import specbeam.decode.GeneratedSequence;
@@ -10,6 +12,10 @@ import specbeam.decode.SpeculationTrace;
 import specbeam.model.ExecutionProvider;
 import specbeam.model.ModelLoadException;
 import specbeam.serve.SpecbeamServer;
+import specbeam.text.ChatMessage;
+import specbeam.text.ChatTemplate;
+import specbeam.text.PromptRequest;
+import specbeam.text.TextTokenizer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,10 +23,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
 
 /**
  * {@code java -cp benchmarks.jar specbeam.cli.SpecbeamCli generate --target DIR [--draft DIR] --mode MODE ...}:
@@ -38,10 +46,12 @@ public final class SpecbeamCli {
                      [--max-new-tokens N] [--min-new-tokens N] [--length-penalty X]
                      [--early-stopping true|false|never] [--num-return-sequences R]
                      [--temperature T] [--top-k K] [--top-p P] [--seed S] [--eos-ids 2,7]
-                     [--prompt-ids 5,17,9 | --prompt "text" | --task FILE.jsonl]
+                     [--prompt "text" | --messages FILE.json | --prompt-ids 5,17,9 | --task FILE.jsonl]
+                     [--chat | --raw] [--system TEXT] [--enable-thinking true|false] [--show-prompt]
                      [--provider cpu|cuda] [--threads N] [--json]
                    java -cp benchmarks.jar specbeam.cli.SpecbeamCli serve --target DIR [--draft DIR]
                      [--port 8080] [--host 127.0.0.1] [--max-new-tokens-cap 256] [--queue 4]
+                     [--chat | --raw] [--system TEXT] [--enable-thinking true|false]   (defaults for requests)
                      [--provider cpu|cuda] [--threads N]
                    java -cp benchmarks.jar specbeam.cli.SpecbeamCli check-goldens --target DIR [--draft DIR]
                      [--goldens FILE] [--k K] [--provider cpu|cuda] [--threads N]
@@ -77,7 +87,7 @@ public final class SpecbeamCli {
         }
     }
 
-    private static final List<String> FLAGS = List.of("--json", "--adaptive");
+    private static final List<String> FLAGS = List.of("--json", "--adaptive", "--chat", "--raw", "--show-prompt");
 
     static Map<String, String> parse(String[] args, List<String> known) {
         Map<String, String> opts = new HashMap<>();
@@ -108,10 +118,12 @@ public final class SpecbeamCli {
     private static final List<String> GENERATE_OPTIONS = List.of("--target", "--draft", "--mode", "--beam-width", "--k",
             "--tree-branching", "--tree-budget", "--adaptive", "--max-new-tokens", "--min-new-tokens",
             "--length-penalty", "--early-stopping", "--num-return-sequences", "--temperature", "--top-k", "--top-p",
-            "--seed", "--eos-ids", "--prompt-ids", "--prompt", "--task", "--provider", "--threads", "--json");
+            "--seed", "--eos-ids", "--prompt-ids", "--prompt", "--task", "--messages", "--chat", "--raw", "--system",
+            "--enable-thinking", "--show-prompt", "--provider", "--threads", "--json");
 
     private static final List<String> SERVE_OPTIONS = List.of("--target", "--draft", "--port", "--host",
-            "--max-new-tokens-cap", "--queue", "--provider", "--threads");
+            "--max-new-tokens-cap", "--queue", "--provider", "--threads", "--chat", "--raw", "--system",
+            "--enable-thinking");
 
     static EngineOptions engineOptions(Map<String, String> o) {
         return new EngineOptions(Path.of(o.get("--target")),
@@ -131,7 +143,13 @@ public final class SpecbeamCli {
         Engine engine = Engine.open(options);
         SpecbeamServer server;
         try {
-            server = SpecbeamServer.start(engine, settings, studyPrompts(options.target()));
+            Map<String, String> chatDefaults = new HashMap<>();
+            for (String key : GenerateOptions.CHAT_OPTIONS) {
+                if (o.containsKey(key)) {
+                    chatDefaults.put(key, o.get(key));
+                }
+            }
+            server = SpecbeamServer.start(engine, settings, studyPrompts(options.target()), chatDefaults);
         } catch (RuntimeException e) {
             engine.close();
             throw e;
@@ -151,7 +169,10 @@ public final class SpecbeamCli {
         }
     }
 
-    /** The texts of {@code DIR/tasks/prompts.jsonl} (written by models/tasks.py), the page's example prompts. */
+    /**
+     * The texts of {@code DIR/tasks/prompts.jsonl} (written by models/tasks.py), the page's example prompts: as written,
+     * before any chat template (the page renders them with the model's template, like any prompt it sends).
+     */
     private static List<String> studyPrompts(Path target) {
         Path file = target.resolve("tasks").resolve("prompts.jsonl");
         if (!Files.isRegularFile(file)) {
@@ -161,8 +182,8 @@ public final class SpecbeamCli {
             ObjectMapper mapper = new ObjectMapper();
             List<String> texts = new ArrayList<>();
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (!line.isBlank() && mapper.readTree(line).hasNonNull("rendered")) {
-                    texts.add(mapper.readTree(line).get("rendered").asText());
+                if (!line.isBlank() && mapper.readTree(line).hasNonNull("text")) {
+                    texts.add(mapper.readTree(line).get("text").asText());
                 }
             }
             return texts;
@@ -172,14 +193,29 @@ public final class SpecbeamCli {
     }
 
     private static void generate(Map<String, String> o, PrintStream out) {
+        int sources = 0;
+        for (String key : List.of("--prompt", "--messages", "--prompt-ids", "--task")) {
+            sources += o.containsKey(key) ? 1 : 0;
+        }
+        if (sources != 1) {
+            throw new IllegalArgumentException("give exactly one of --prompt \"text\", --messages FILE.json, "
+                    + "--prompt-ids 5,17,9 or --task FILE.jsonl");
+        }
+        PromptRequest promptRequest = promptRequest(o);
+        if (o.containsKey("--show-prompt")) {
+            if (promptRequest == null) {
+                throw new IllegalArgumentException("--show-prompt shows how --prompt or --messages is rendered; "
+                        + "token ids are shown as they are");
+            }
+            showPrompt(Path.of(o.get("--target")), promptRequest, o.containsKey("--json"), out);
+            return;
+        }
         GenerationConfig config = GenerateOptions.config(o);
         GenerateOptions.requireDraftFor(config, o.containsKey("--draft"));
-        int sources = (o.containsKey("--prompt") ? 1 : 0) + (o.containsKey("--prompt-ids") ? 1 : 0) + (o.containsKey("--task") ? 1 : 0);
-        if (sources != 1) {
-            throw new IllegalArgumentException("give exactly one of --prompt \"text\", --prompt-ids 5,17,9 or --task FILE.jsonl");
-        }
         try (Engine engine = Engine.open(engineOptions(o))) {
-            List<int[]> prompts = prompts(o, engine);
+            List<int[]> prompts = promptRequest != null
+                    ? List.of(GenerateOptions.requireNonEmpty(engine.renderPrompt(promptRequest).ids()))
+                    : prompts(o);
             List<String> traceLines = new ArrayList<>();
             SpeculationTrace trace = config.mode().isSpeculative() && !o.containsKey("--json")
                     ? (prompt, proposed, accepted, emitted) -> traceLines.add(traceLine(engine, prompt, proposed, accepted, emitted))
@@ -220,12 +256,48 @@ public final class SpecbeamCli {
         return "'" + s.replace("\n", "\\n").replace("\t", "\\t") + "'";
     }
 
-    private static List<int[]> prompts(Map<String, String> o, Engine engine) {
+    /** The text prompt or conversation to render, or {@code null} for --prompt-ids and --task (already token ids). */
+    private static PromptRequest promptRequest(Map<String, String> o) {
+        if (o.containsKey("--prompt-ids") || o.containsKey("--task")) {
+            GenerateOptions.refuseChatOptions(o, o.containsKey("--task") ? "--task" : "--prompt-ids");
+            return null;
+        }
+        List<ChatMessage> messages = o.containsKey("--messages") ? ChatMessage.read(Path.of(o.get("--messages"))) : null;
+        return GenerateOptions.promptRequest(o.get("--prompt"), messages, o);
+    }
+
+    /**
+     * {@code --show-prompt}: the rendered text, then its token ids; nothing is generated and the models are not loaded
+     * (only the tokenizer and the template).
+     */
+    private static void showPrompt(Path target, PromptRequest request, boolean json, PrintStream out) {
+        PromptRequest.Rendered rendered = request.render(ChatTemplate.load(target), target.toString());
+        int[] ids;
+        try (TextTokenizer tokenizer = TextTokenizer.load(target)) {
+            ids = tokenizer.encode(rendered.text());
+        }
+        if (json) {
+            ObjectNode node = new ObjectMapper().createObjectNode();
+            node.put("rendered", rendered.text());
+            node.put("chat", rendered.chat());
+            node.put("template", rendered.templateSource());
+            ArrayNode array = node.putArray("ids");
+            for (int id : ids) {
+                array.add(id);
+            }
+            out.println(node);
+            return;
+        }
+        out.println(rendered.chat()
+                ? "rendered prompt (chat template of " + rendered.templateSource() + "), " + ids.length + " tokens:"
+                : "raw prompt (no chat template), " + ids.length + " tokens:");
+        out.println(rendered.text());
+        out.println("token ids: " + Arrays.stream(ids).mapToObj(String::valueOf).collect(Collectors.joining(",")));
+    }
+
+    private static List<int[]> prompts(Map<String, String> o) {
         if (o.containsKey("--prompt-ids")) {
             return List.of(GenerateOptions.ids("--prompt-ids", o.get("--prompt-ids")));
-        }
-        if (o.containsKey("--prompt")) {
-            return List.of(GenerateOptions.requireNonEmpty(engine.tokenizer().encode(o.get("--prompt"))));
         }
         Path file = Path.of(o.get("--task"));
         try {

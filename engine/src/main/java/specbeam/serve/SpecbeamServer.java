@@ -1,5 +1,6 @@
 package specbeam.serve;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,6 +11,8 @@ import specbeam.cli.GenerateOptions;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.Mode;
 import specbeam.model.ModelManifest;
+import specbeam.text.ChatMessage;
+import specbeam.text.PromptRequest;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,9 +36,14 @@ import java.util.concurrent.RejectedExecutionException;
  *   <li>{@code GET /api/info} the models, the modes they allow, the server's limits and the study prompts;</li>
  *   <li>{@code GET /api/generate?mode=...&prompt=...} the {@code generate --json} object plus {@code trace};</li>
  *   <li>{@code GET /api/generate/stream?...} the same as server-sent events: one {@code round} event per
- *       speculative round as it happens, then one {@code result} (or {@code error}) event.</li>
+ *       speculative round as it happens, then one {@code result} (or {@code error}) event;</li>
+ *   <li>{@code GET /api/render?prompt=...} the prompt as the model will read it: {@code rendered} (after the chat
+ *       template, or the raw text), {@code chat}, {@code template} (its file) and {@code ids}.</li>
  * </ul>
- * Query parameters are the {@code generate} options in snake case; none names a file. Generations run one at a
+ * Query parameters are the {@code generate} options in snake case; none names a file. The chat options are
+ * {@code chat=true|false} (default: the template when the model has one), {@code system=TEXT},
+ * {@code messages=[{"role": ..., "content": ...}, ...]} (a conversation as JSON, instead of {@code prompt}) and
+ * {@code enable_thinking=true|false}. Generations run one at a
  * time behind a bounded queue ({@link GenerationWorker}); a full queue answers 503.
  */
 public final class SpecbeamServer implements AutoCloseable {
@@ -83,14 +91,18 @@ public final class SpecbeamServer implements AutoCloseable {
     private final Engine engine;
     private final Settings settings;
     private final List<String> studyPrompts;
+    /** {@code serve}'s own chat options ({@code --system}, {@code --raw}, ...): defaults for requests that omit them. */
+    private final Map<String, String> chatDefaults;
     private final GenerationWorker worker;
     private final ExecutorService handlers;
     private final HttpServer http;
 
-    private SpecbeamServer(Engine engine, Settings settings, List<String> studyPrompts) throws IOException {
+    private SpecbeamServer(Engine engine, Settings settings, List<String> studyPrompts, Map<String, String> chatDefaults)
+            throws IOException {
         this.engine = engine;
         this.settings = settings;
         this.studyPrompts = List.copyOf(studyPrompts);
+        this.chatDefaults = Map.copyOf(chatDefaults);
         this.worker = new GenerationWorker(engine, settings.queueCapacity());
         // one handler thread per admitted generation (running + queued) plus a few for pages and quick 400/503s
         this.handlers = Executors.newFixedThreadPool(settings.queueCapacity() + 5, r -> {
@@ -110,9 +122,20 @@ public final class SpecbeamServer implements AutoCloseable {
      * @throws IllegalArgumentException when the address cannot be bound
      */
     public static SpecbeamServer start(Engine engine, Settings settings, List<String> studyPrompts) {
+        return start(engine, settings, studyPrompts, Map.of());
+    }
+
+    /**
+     * As {@link #start(Engine, Settings, List)}, with {@code serve}'s chat options ({@code --chat}, {@code --raw},
+     * {@code --system}, {@code --enable-thinking} as keys, with their values) applied to requests that give none.
+     */
+    public static SpecbeamServer start(Engine engine, Settings settings, List<String> studyPrompts,
+                                       Map<String, String> chatDefaults) {
+        // the same checks as a request's, once, at start: e.g. --system on a model without a template
+        GenerateOptions.promptRequest("x", null, chatDefaults).render(engine.chatTemplate(), "the target");
         SpecbeamServer server;
         try {
-            server = new SpecbeamServer(engine, settings, studyPrompts);
+            server = new SpecbeamServer(engine, settings, studyPrompts, chatDefaults);
         } catch (BindException e) {
             throw new IllegalArgumentException("cannot listen on " + settings.host() + ":" + settings.port() + " ("
                     + e.getMessage() + "): pick another --port or --host");
@@ -154,6 +177,7 @@ public final class SpecbeamServer implements AutoCloseable {
                 case "/api/info" -> sendJson(exchange, 200, info());
                 case "/api/generate" -> generate(exchange, false);
                 case "/api/generate/stream" -> generate(exchange, true);
+                case "/api/render" -> render(exchange);
                 default -> {
                     String[] file = PAGE_FILES.get(path);
                     if (file == null) {
@@ -249,8 +273,41 @@ public final class SpecbeamServer implements AutoCloseable {
         body.flush();
     }
 
-    /** Turns the query into a validated request, with the {@code generate} command's messages for its mistakes. */
-    private GenerationWorker.Request request(URI uri) {
+    /** {@code /api/render}: the prompt of a query rendered and encoded, without generating. */
+    private void render(HttpExchange exchange) throws IOException {
+        Engine.RenderedPrompt prompt;
+        try {
+            Map<String, String> opts = options(exchange.getRequestURI());
+            for (String key : opts.keySet()) {
+                if (!RENDER_OPTIONS.contains(key)) {
+                    throw new IllegalArgumentException("/api/render takes prompt or messages and the chat options"
+                            + " (chat, system, enable_thinking), not '" + key.substring(2).replace('-', '_') + "'");
+                }
+            }
+            prompt = engine.renderPrompt(promptRequest(opts));
+        } catch (IllegalArgumentException e) {
+            sendError(exchange, 400, "specbeam: error: " + e.getMessage());
+            return;
+        }
+        ObjectNode json = MAPPER.createObjectNode();
+        json.put("rendered", prompt.rendered().text());
+        json.put("chat", prompt.rendered().chat());
+        json.put("template", prompt.rendered().templateSource());
+        ArrayNode ids = json.putArray("ids");
+        for (int id : prompt.ids()) {
+            ids.add(id);
+        }
+        sendJson(exchange, 200, json);
+    }
+
+    private static final String ONE_PROMPT = "give exactly one of prompt=text, messages=[{\"role\": ..., \"content\": ...}]"
+            + " or prompt_ids=5,17,9";
+
+    private static final List<String> RENDER_OPTIONS = List.of("--prompt", "--messages", "--chat", "--raw", "--system",
+            "--enable-thinking");
+
+    /** The query as {@code generate} options; {@code chat=true|false} becomes {@code --chat} or {@code --raw}. */
+    private static Map<String, String> options(URI uri) {
         Map<String, String> query = query(uri.getRawQuery());
         Map<String, String> opts = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : query.entrySet()) {
@@ -259,16 +316,60 @@ public final class SpecbeamServer implements AutoCloseable {
                 throw new IllegalArgumentException("unknown parameter '" + e.getKey() + "': use "
                         + String.join(", ", PARAMETERS.keySet()));
             }
-            if (option.equals("--adaptive")) {
+            if (option.equals("--adaptive") || option.equals("--chat")) {
                 if (!e.getValue().equals("true") && !e.getValue().equals("false")) {
-                    throw new IllegalArgumentException("adaptive must be true or false (got '" + e.getValue() + "')");
+                    throw new IllegalArgumentException(e.getKey() + " must be true or false (got '" + e.getValue() + "')");
                 }
                 if (e.getValue().equals("false")) {
+                    if (option.equals("--chat")) {
+                        opts.put("--raw", "true");
+                    }
                     continue;
                 }
             }
             opts.put(option, e.getValue());
         }
+        return opts;
+    }
+
+    /** The prompt text or conversation of a query, with its chat options (serve's own where the query has none). */
+    private PromptRequest promptRequest(Map<String, String> query) {
+        Map<String, String> opts = new LinkedHashMap<>(query);
+        boolean chatGiven = opts.containsKey("--chat") || opts.containsKey("--raw");
+        chatDefaults.forEach((key, value) -> {
+            boolean isChatSwitch = key.equals("--chat") || key.equals("--raw");
+            if (isChatSwitch ? !chatGiven : !opts.containsKey(key)) {
+                opts.put(key, value);
+            }
+        });
+        String text = opts.get("--prompt");
+        String messages = opts.get("--messages");
+        if (text != null && messages != null) {
+            throw new IllegalArgumentException(ONE_PROMPT);
+        }
+        for (String value : new String[] {text, messages}) {
+            if (value != null && value.length() > MAX_PROMPT_CHARS) {
+                throw new IllegalArgumentException("the prompt has " + value.length() + " characters; this server takes "
+                        + "at most " + MAX_PROMPT_CHARS + ": shorten it");
+            }
+        }
+        if (text == null && messages == null) {
+            throw new IllegalArgumentException(ONE_PROMPT);
+        }
+        List<ChatMessage> conversation = null;
+        if (messages != null) {
+            try {
+                conversation = ChatMessage.parse(MAPPER.readTree(messages));
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("messages is not JSON: " + e.getOriginalMessage());
+            }
+        }
+        return GenerateOptions.promptRequest(text, conversation, opts);
+    }
+
+    /** Turns the query into a validated request, with the {@code generate} command's messages for its mistakes. */
+    private GenerationWorker.Request request(URI uri) {
+        Map<String, String> opts = options(uri);
         opts.putIfAbsent("--max-new-tokens", String.valueOf(
                 Math.min(GenerationConfig.DEFAULT_MAX_NEW_TOKENS, settings.maxNewTokensCap())));
         GenerationConfig config = GenerateOptions.config(opts);
@@ -277,16 +378,17 @@ public final class SpecbeamServer implements AutoCloseable {
                     + settings.maxNewTokensCap() + ": ask for fewer (the cap is serve --max-new-tokens-cap)");
         }
         GenerateOptions.requireDraftFor(config, engine.draftManifest() != null);
-        String text = opts.get("--prompt");
         String ids = opts.get("--prompt-ids");
-        if ((text == null) == (ids == null)) {
-            throw new IllegalArgumentException("give exactly one of prompt=text or prompt_ids=5,17,9");
+        if (ids != null) {
+            if (opts.containsKey("--prompt") || opts.containsKey("--messages")) {
+                throw new IllegalArgumentException(ONE_PROMPT);
+            }
+            GenerateOptions.refuseChatOptions(opts, "prompt_ids");
+            return new GenerationWorker.Request(config, null, GenerateOptions.ids("--prompt-ids", ids));
         }
-        if (text != null && text.length() > MAX_PROMPT_CHARS) {
-            throw new IllegalArgumentException("the prompt has " + text.length() + " characters; this server takes at most "
-                    + MAX_PROMPT_CHARS + ": shorten it");
-        }
-        return new GenerationWorker.Request(config, text, ids == null ? null : GenerateOptions.ids("--prompt-ids", ids));
+        // rendered here, on the request's thread: a template's mistake is this request's 400, before it queues
+        Engine.RenderedPrompt prompt = engine.renderPrompt(promptRequest(opts));
+        return new GenerationWorker.Request(config, null, GenerateOptions.requireNonEmpty(prompt.ids()));
     }
 
     private static Map<String, String> query(String raw) {
@@ -320,7 +422,7 @@ public final class SpecbeamServer implements AutoCloseable {
         Map<String, String> p = new LinkedHashMap<>();
         for (String name : List.of("mode", "prompt", "prompt_ids", "max_new_tokens", "min_new_tokens", "beam_width", "k",
                 "tree_branching", "tree_budget", "adaptive", "length_penalty", "early_stopping", "num_return_sequences",
-                "temperature", "top_k", "top_p", "seed", "eos_ids")) {
+                "temperature", "top_k", "top_p", "seed", "eos_ids", "messages", "chat", "system", "enable_thinking")) {
             p.put(name, "--" + name.replace('_', '-'));
         }
         return p;
@@ -342,6 +444,7 @@ public final class SpecbeamServer implements AutoCloseable {
         root.put("max_new_tokens_cap", settings.maxNewTokensCap());
         root.put("max_new_tokens_default", Math.min(GenerationConfig.DEFAULT_MAX_NEW_TOKENS, settings.maxNewTokensCap()));
         root.put("queue_capacity", settings.queueCapacity());
+        root.put("chat_template", engine.chatTemplate().map(t -> t.source()).orElse(null));
         ArrayNode prompts = root.putArray("study_prompts");
         studyPrompts.forEach(prompts::add);
         return root;

@@ -41,7 +41,9 @@ function showOptionsFor(mode) {
 
 /** The query of one request: the form's options that apply to this mode. Beam modes return all their beams. */
 function query(mode) {
-  const q = new URLSearchParams({ mode, prompt: $("prompt").value, max_new_tokens: $("max_new_tokens").value });
+  const q = promptQuery();
+  q.set("mode", mode);
+  q.set("max_new_tokens", $("max_new_tokens").value);
   if (isSpeculative(mode)) {
     q.set("k", $("k").value);
     if ($("adaptive").checked) q.set("adaptive", "true");
@@ -56,6 +58,33 @@ function query(mode) {
     for (const name of ["temperature", "top_k", "top_p", "seed"]) q.set(name, $(name).value);
   }
   return q;
+}
+
+/** The prompt and, when the model has a chat template, the chat options: what /api/render and /api/generate share. */
+function promptQuery() {
+  const q = new URLSearchParams({ prompt: $("prompt").value });
+  if (info && info.chat_template) {
+    q.set("chat", $("chat").checked ? "true" : "false");
+    if ($("chat").checked && $("system").value) q.set("system", $("system").value);
+  }
+  return q;
+}
+
+/** "show rendered prompt": the text the model reads (after the template) and its token ids. */
+async function showPrompt() {
+  try {
+    const response = await fetch("api/render?" + promptQuery());
+    if (!response.ok) await failure(response);
+    const rendered = await response.json();
+    $("rendered").textContent = rendered.rendered;
+    $("rendered-ids").textContent = rendered.ids.join(", ");
+    $("rendered-note").textContent = (rendered.chat ? `— chat template of ${rendered.template}` : "— raw text, no template")
+        + `, ${rendered.ids.length} tokens`;
+    $("rendered-panel").hidden = false;
+    setStatus("", "idle");
+  } catch (e) {
+    setStatus(e.message, "error");
+  }
 }
 
 async function failure(response) {
@@ -287,6 +316,8 @@ async function init() {
   $("mode").addEventListener("change", () => showOptionsFor($("mode").value));
   $("compare").addEventListener("change", () => showOptionsFor($("mode").value));
   $("examples").addEventListener("change", () => { if ($("examples").value) $("prompt").value = $("examples").value; });
+  $("show-prompt").addEventListener("click", showPrompt);
+  $("chat").addEventListener("change", () => { $("system").disabled = !$("chat").checked; });
   showOptionsFor($("mode").value);
   try {
     const response = await fetch("api/info");
@@ -305,6 +336,10 @@ async function init() {
   if (Number($("max_new_tokens").value) > info.max_new_tokens_cap) $("max_new_tokens").value = info.max_new_tokens_cap;
   for (const option of $("mode").options) option.disabled = !info.modes.includes(option.value);
   if ($("mode").selectedOptions[0].disabled) { $("mode").value = "beam"; showOptionsFor("beam"); }
+  if (info.chat_template) {
+    $("chat-row").hidden = false;
+    $("template-source").textContent = "(" + info.chat_template + ")";
+  }
   for (const text of info.study_prompts) {
     $("examples").append(el("option", { value: text }, text.replace(/\n/g, "↵")));
   }

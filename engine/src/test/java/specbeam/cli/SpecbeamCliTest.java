@@ -46,6 +46,27 @@ class SpecbeamCliTest {
         assertThat(r.out()).contains("trace").contains("✓").contains("stats: tokens=8");
     }
 
+    private static final String QWEN = TestModels.tiny("qwen2").toString();
+
+    @Test
+    void showPromptPrintsTheRenderedChatAndItsIdsWithoutGenerating() throws Exception {
+        Run r = run("generate", "--target", QWEN, "--prompt", "Hi", "--system", "Be brief.", "--show-prompt");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("rendered prompt (chat template of ")
+                .contains("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+                .contains("token ids: ").doesNotContain("stats:");
+        Run json = run("generate", "--target", QWEN, "--prompt", "Hi", "--raw", "--show-prompt", "--json");
+        JsonNode node = new ObjectMapper().readTree(json.out());
+        assertThat(node.get("rendered").asText()).isEqualTo("Hi");
+        assertThat(node.get("chat").asBoolean()).isFalse();
+        Run chat = run("generate", "--target", QWEN, "--mode", "greedy", "--max-new-tokens", "4", "--prompt", "Hi", "--json");
+        Run raw = run("generate", "--target", QWEN, "--mode", "greedy", "--max-new-tokens", "4", "--prompt", "Hi", "--raw", "--json");
+        assertThat(chat.code()).as(chat.err()).isZero();
+        int chatPrompt = new ObjectMapper().readTree(chat.out()).get("sequences").get(0).size();
+        int rawPrompt = new ObjectMapper().readTree(raw.out()).get("sequences").get(0).size();
+        assertThat(chatPrompt).as("the template adds its turn markers to the prompt").isGreaterThan(rawPrompt);
+    }
+
     @Test
     void userMistakesExitWithTwoAndOneLineWithoutStackTrace() {
         String[][] cases = {
@@ -59,6 +80,13 @@ class SpecbeamCliTest {
                 {"generate", "--target", LLAMA, "--mode", "nonsense", "--prompt-ids", "5"},
                 {"generate", "--target", LLAMA, "--mode", "greedy", "--prompt-ids", "5,x"},
                 {"generate", "--target", LLAMA, "--mode", "greedy", "--prompt-ids", "5", "--bogus", "1"},
+                {"generate", "--target", LLAMA, "--mode", "greedy", "--prompt", "hi", "--chat"},
+                {"generate", "--target", LLAMA, "--mode", "greedy", "--prompt", "hi", "--system", "s"},
+                {"generate", "--target", QWEN, "--mode", "greedy", "--prompt", "hi", "--chat", "--raw"},
+                {"generate", "--target", QWEN, "--mode", "greedy", "--prompt-ids", "5", "--system", "s"},
+                {"generate", "--target", QWEN, "--mode", "greedy", "--messages", "/nonexistent/m.json"},
+                {"generate", "--target", QWEN, "--prompt-ids", "5", "--show-prompt"},
+                {"generate", "--target", QWEN, "--prompt", "hi", "--enable-thinking", "maybe", "--show-prompt"},
         };
         for (String[] args : cases) {
             Run r = run(args);

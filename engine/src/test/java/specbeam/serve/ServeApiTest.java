@@ -392,9 +392,13 @@ class ServeApiTest {
         expected.put("mode=greedy&prompt=x&target=%2Fetc", "unknown parameter 'target'");
         expected.put("mode=greedy&prompt=x&task=%2Fetc%2Fpasswd", "unknown parameter 'task'");
         expected.put("mode=greedy&prompt=x&draft=models", "unknown parameter 'draft'");
-        expected.put("mode=greedy", "give exactly one of prompt=text or prompt_ids=5,17,9");
-        expected.put("mode=greedy&prompt=x&prompt_ids=5", "give exactly one of prompt=text or prompt_ids=5,17,9");
+        expected.put("mode=greedy", "give exactly one of prompt=text, messages=[{\"role\": ..., \"content\": ...}] or prompt_ids=5,17,9");
+        expected.put("mode=greedy&prompt=x&prompt_ids=5", "give exactly one of prompt=text, messages=[{\"role\": ..., \"content\": ...}] or prompt_ids=5,17,9");
         expected.put("mode=greedy&prompt=x&prompt=y", "parameter 'prompt' is given twice");
+        expected.put("mode=greedy&prompt=x&system=s", "--system needs the chat template");
+        expected.put("mode=greedy&prompt=x&chat=true", "has no chat template");
+        expected.put("mode=greedy&messages=%5B%7B%22role%22%3A%22bot%22%2C%22content%22%3A%22x%22%7D%5D", "role 'bot'");
+        expected.put("mode=greedy&messages=nope", "messages is not JSON");
         expected.put("mode=speculative&prompt=x&adaptive=yes", "adaptive must be true or false");
         expected.put("mode=greedy&prompt=" + "a".repeat(SpecbeamServer.MAX_PROMPT_CHARS + 1), "characters; this server takes at most");
         for (Map.Entry<String, String> e : expected.entrySet()) {
