@@ -41,23 +41,28 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def render(tokenizer, text: str, system: str | None) -> tuple[str, list[int]]:
-    """(rendered text, prompt ids): chat template if the tokenizer has one, else raw text."""
+def render(tokenizer, text: str, system: str | None) -> tuple[str, list[int], list[dict] | None]:
+    """(rendered text, prompt ids, messages): chat template if the tokenizer has one, else raw text (no messages)."""
     if tokenizer.chat_template:
         messages = ([{"role": "system", "content": system}] if system else []) + \
                    [{"role": "user", "content": text}]
         rendered = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return rendered, tokenizer(rendered, add_special_tokens=False)["input_ids"]
+        return rendered, tokenizer(rendered, add_special_tokens=False)["input_ids"], messages
     if system:
         raise CliError("--system needs a tokenizer with a chat template; this one has none")
-    return text, tokenizer(text)["input_ids"]
+    return text, tokenizer(text)["input_ids"], None
 
 
 def study_prompts(tokenizer, system: str | None) -> list[dict]:
+    """The study prompts; with a chat template each row keeps its messages, which the Java suite renders itself
+    (ModelPair.prompts: one renderer for generate, serve and the suite) and checks against rendered/prompt_ids."""
     rows = []
     for task_id, text in STUDY_PROMPTS:
-        rendered, ids = render(tokenizer, text, system)
-        rows.append({"id": task_id, "text": text, "rendered": rendered, "prompt_ids": ids})
+        rendered, ids, messages = render(tokenizer, text, system)
+        row = {"id": task_id, "text": text, "rendered": rendered, "prompt_ids": ids}
+        if messages is not None:
+            row["messages"] = messages
+        rows.append(row)
     return rows
 
 

@@ -3,6 +3,9 @@ package specbeam.tasks;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import specbeam.text.ChatMessage;
+import specbeam.text.ChatTemplate;
+import specbeam.text.TextTokenizer;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -10,7 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * A target/draft model pair as the benchmark uses it: {@code <dir>/target} and {@code <dir>/draft}, each a
@@ -71,8 +77,50 @@ public record ModelPair(Path dir) {
         }
     }
 
+    /**
+     * The study prompts. For a target with a chat template they are rendered here, by the engine's renderer (the
+     * path {@code generate --chat} and {@code serve} take), from each line's {@code messages}; the line's
+     * {@code rendered} and {@code prompt_ids} (models/tasks.py, through transformers) must come out the same, or the
+     * suite stops naming the item rather than measure a prompt one side renders differently.
+     */
     public List<TaskItem> prompts() {
-        return readTasks(tasksDir().resolve(PROMPTS_FILE));
+        Path file = tasksDir().resolve(PROMPTS_FILE);
+        List<TaskItem> items = readTasks(file);
+        Optional<ChatTemplate> template = ChatTemplate.load(target());
+        return template.isEmpty() ? items : renderedInJava(file, items, template.get());
+    }
+
+    private List<TaskItem> renderedInJava(Path file, List<TaskItem> items, ChatTemplate template) {
+        List<JsonNode> lines = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    lines.add(JSON.readTree(line));
+                }
+            }
+        } catch (IOException e) {
+            throw new TaskFileException("cannot read " + file + ": " + e.getMessage());
+        }
+        List<TaskItem> out = new ArrayList<>();
+        try (TextTokenizer tokenizer = TextTokenizer.load(target())) {
+            for (int i = 0; i < items.size(); i++) {
+                TaskItem item = items.get(i);
+                JsonNode messages = lines.get(i).get("messages");
+                if (messages == null) {
+                    throw new TaskFileException(file + ": item '" + item.id() + "' has no messages, which a chat model's "
+                            + "study prompts are rendered from: re-run 'python models/tasks.py --model-dir " + target() + "'");
+                }
+                String text = template.render(ChatMessage.parse(messages), true, Map.of());
+                int[] ids = tokenizer.encode(text);
+                if (!text.equals(item.rendered()) || !Arrays.equals(ids, item.promptIds())) {
+                    throw new TaskFileException(file + ": item '" + item.id() + "' renders differently in Java ("
+                            + ids.length + " tokens) than in transformers (" + item.promptIds().length + " tokens, "
+                            + "models/tasks.py): the chat template of " + template.source() + " is not rendered alike");
+                }
+                out.add(new TaskItem(item.id(), item.text(), text, ids, item.reference(), item.referenceIds()));
+            }
+        }
+        return out;
     }
 
     public List<TaskItem> continuation() {
