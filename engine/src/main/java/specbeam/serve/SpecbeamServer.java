@@ -336,9 +336,11 @@ public final class SpecbeamServer implements AutoCloseable {
     private PromptRequest promptRequest(Map<String, String> query) {
         Map<String, String> opts = new LinkedHashMap<>(query);
         boolean chatGiven = opts.containsKey("--chat") || opts.containsKey("--raw");
+        boolean rawAsked = opts.containsKey("--raw");
         chatDefaults.forEach((key, value) -> {
             boolean isChatSwitch = key.equals("--chat") || key.equals("--raw");
-            if (isChatSwitch ? !chatGiven : !opts.containsKey(key)) {
+            // serve's --system and --enable-thinking shape templated prompts; a request asking for raw text skips them
+            if (isChatSwitch ? !chatGiven : !opts.containsKey(key) && !rawAsked) {
                 opts.put(key, value);
             }
         });
