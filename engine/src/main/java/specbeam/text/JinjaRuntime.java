@@ -23,7 +23,7 @@ import java.nio.charset.StandardCharsets;
  * namespace, tojson, raise_exception) and the fixtures of models/chat_templates.py hold it to transformers' output.
  *
  * <p>One JavaScript context serves the process: contexts are single-threaded, so every call holds this object's
- * lock (a warm render takes 1-3 ms in GraalJS's interpreter; the first one in a process about 1.2 s, loading
+ * lock (a warm render takes 1-6 ms in GraalJS's interpreter; the first one in a process about 1.2 s, loading
  * the module: results/tokenizers.json). The context has no host access: a template sees the JSON it is given and nothing else,
  * like transformers' sandboxed environment.
  */
