@@ -2,12 +2,16 @@
 """What a large vocabulary costs the engine outside ONNX Runtime: the share of the decode phase spent reading and
 scanning the target's logits (copy out of ONNX Runtime's output, log-softmax, top 2B), on a warm JVM.
 
-    python models/vocab_cost.py --jar benchmarks.jar --pair DIR [--prompt 256] [--calls 6]
+    python models/vocab_cost.py --jar benchmarks.jar --pair DIR [--prompt 256] [--calls 6] [--draft-is-target]
 
 DIR holds target/ and draft/ (e.g. a real_shapes.py --work folder's qwen2.5-0.5b/). Starts `serve` on the pair,
 sends each configuration --calls times with the same prompt of random ids and reports the last half of the calls
 (the first half warms the JIT): per configuration, the decode phase's ms, ONNX Runtime's share of it, the logits
-share (DecodeStats.logitsNanos) and the target nodes per decode forward.
+share (DecodeStats.logitsNanos), the target nodes per decode forward and, for the speculative configurations, the
+share of the verifications' time spent outside ONNX Runtime's run of the target (DecodeStats.verifyNanos: the
+verifying forward's inputs, run and outputs, plus the reading and scanning of its logits). Random weights accept
+no proposal of a random draft, so a round reads only the first row of each chain; --draft-is-target makes every
+proposal accepted, so that a verification reads every row it computed (speculative k = 19: 20 rows of logits).
 """
 
 import argparse
@@ -24,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CliError, read_manifest, run_cli  # noqa: E402
 
 CONFIGS = [dict(mode="beam", beam_width=4), dict(mode="beam", beam_width=8),
-           dict(mode="speculative_beam", beam_width=4, k=5), dict(mode="speculative_beam", beam_width=2, k=10)]
+           dict(mode="speculative_beam", beam_width=4, k=5), dict(mode="speculative_beam", beam_width=2, k=10),
+           dict(mode="speculative", k=19), dict(mode="speculative_beam", beam_width=4, k=4)]
 
 
 def main(argv=None):
@@ -34,13 +39,18 @@ def main(argv=None):
     p.add_argument("--prompt", type=int, default=256)
     p.add_argument("--new-tokens", type=int, default=32)
     p.add_argument("--calls", type=int, default=6)
+    p.add_argument("--draft-is-target", action="store_true", help="serve the target as its own draft")
+    p.add_argument("--out", type=Path, default=None, help="the JSON written (default DIR/vocab_cost.json)")
     args = p.parse_args(argv)
-    vocab = read_manifest(args.pair / "target")["vocab_size"]
+    manifest = read_manifest(args.pair / "target")
+    vocab = manifest["vocab_size"]
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    load = Path("/proc/loadavg").read_text().split()[:3]
     rng = random.Random(23)
     ids = ",".join(str(rng.randrange(1, vocab)) for _ in range(args.prompt))
     log = open(args.pair / "serve.log", "w")
     server = subprocess.Popen(["java", "-cp", str(args.jar), "specbeam.cli.SpecbeamCli", "serve", "--target",
-                               str(args.pair / "target"), "--draft", str(args.pair / "draft"), "--port", "0",
+                               str(args.pair / "target"), "--draft", str(args.pair / ("target" if args.draft_is_target else "draft")), "--port", "0",
                                "--max-new-tokens-cap", str(args.new_tokens)], stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(600):
@@ -63,14 +73,26 @@ def main(argv=None):
                    "logits_share_of_decode": round(sum(s["logits_ms"] for s in stats) / decode, 4),
                    "ort_share_of_wall": round(sum(s["ort_ms"] for s in stats) / sum(s["wall_ms"] for s in stats), 4),
                    "target_nodes_per_decode_forward": round(nodes / forwards, 1)}
+            if sum(s["verify_forwards"] for s in stats):
+                verify = sum(s["verify_ms"] for s in stats)
+                row.update(verify_ms_per_forward=round(verify / sum(s["verify_forwards"] for s in stats), 2),
+                           verify_nodes_per_forward=round(sum(s["verify_nodes"] for s in stats)
+                                                          / sum(s["verify_forwards"] for s in stats), 1),
+                           verify_outside_ort_share=round((verify - sum(s["verify_ort_ms"] for s in stats))
+                                                          / verify, 4),
+                           acceptance_rate=stats[-1]["acceptance_rate"])
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
         server.terminate()
         server.wait()
-    json.dump({"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "pair": str(args.pair),
+    out = args.out or args.pair / "vocab_cost.json"
+    json.dump({"measured_at": started, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "loadavg_before": load, "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
+               "pair": str(args.pair), "layers": manifest["num_layers"], "parameters": manifest.get("parameters"),
+               "draft": "the target itself" if args.draft_is_target else "draft/",
                "prompt_tokens": args.prompt, "new_tokens": args.new_tokens, "rows": rows},
-              open(args.pair / "vocab_cost.json", "w"), indent=1)
+              open(out, "w"), indent=1)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,10 @@ public final class GenerationJson {
         stats.put("ort_share", st.ortShare());
         stats.put("prefill_ms", st.prefillNanos / 1e6);
         stats.put("logits_ms", st.logitsNanos / 1e6);
+        stats.put("verify_ms", st.verifyNanos / 1e6);
+        stats.put("verify_ort_ms", st.verifyOrtNanos / 1e6);
+        stats.put("verify_forwards", st.verifyForwards);
+        stats.put("verify_nodes", st.verifyNodes);
         stats.put("kv_bytes_copied", st.kvBytesCopied);
         stats.put("kv_bytes_moved", st.kvBytesMoved);
         stats.put("padded_positions", st.paddedPositions);

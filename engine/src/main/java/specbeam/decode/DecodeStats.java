@@ -46,10 +46,22 @@ public final class DecodeStats {
     public long wallNanos;
     public long prefillNanos;
     /**
-     * Beam modes, after the prompt: nanoseconds spent reading the target's logits out of ONNX Runtime's output and
-     * scanning them (log-softmax, the top 2B of each beam): what a large vocabulary costs outside ONNX Runtime.
+     * Beam and speculative modes, after the prompt: nanoseconds spent reading the target's logits out of ONNX
+     * Runtime's output and scanning them (log-softmax, the top 2B of each beam, a chain's argmax and acceptance
+     * test): what a large vocabulary costs outside ONNX Runtime.
      */
     public long logitsNanos;
+    /**
+     * Speculative modes: nanoseconds of the verifications, each the target's forward over the proposals (its
+     * inputs built, ONNX Runtime's run, its outputs taken) plus the reading and scanning of the logits it
+     * returned; the cache updates after acceptance are not part of it.
+     */
+    public long verifyNanos;
+    /** ... and of those, the nanoseconds inside ONNX Runtime's run of the target. */
+    public long verifyOrtNanos;
+    /** Target forwards that were verifications, and the tree or chain nodes they fed. */
+    public long verifyForwards;
+    public long verifyNodes;
     /** Bytes of KV cache moved by the engine (new entries written, rows reordered, paths gathered). */
     public long kvBytesCopied;
     /** The part of {@link #kvBytesCopied} moved after it was stored: beam reorders, path gathers, compaction. */
@@ -93,6 +105,11 @@ public final class DecodeStats {
         return decode <= 0 ? Double.NaN : (double) logitsNanos / decode;
     }
 
+    /** The share of the verifications' time spent outside ONNX Runtime's run of the target (NaN without one). */
+    public double verifyOutsideOrtShare() {
+        return verifyNanos <= 0 ? Double.NaN : (double) (verifyNanos - verifyOrtNanos) / verifyNanos;
+    }
+
     public double kvBytesPerToken() {
         return tokensGenerated == 0 ? Double.NaN : (double) kvBytesCopied / tokensGenerated;
     }
@@ -126,6 +143,10 @@ public final class DecodeStats {
         wallNanos += o.wallNanos;
         prefillNanos += o.prefillNanos;
         logitsNanos += o.logitsNanos;
+        verifyNanos += o.verifyNanos;
+        verifyOrtNanos += o.verifyOrtNanos;
+        verifyForwards += o.verifyForwards;
+        verifyNodes += o.verifyNodes;
         kvBytesCopied += o.kvBytesCopied;
         kvBytesMoved += o.kvBytesMoved;
         paddedPositions += o.paddedPositions;
@@ -144,6 +165,10 @@ public final class DecodeStats {
                 wallNanos / 1e6, 100 * ortShare(), kvBytesPerToken(), kvBytesMovedPerToken(), paddedPositions));
         if (logitsNanos > 0) {
             sb.append(String.format(" logits=%.1fms (%.1f%% of decode)", logitsNanos / 1e6, 100 * logitsShare()));
+        }
+        if (verifyForwards > 0) {
+            sb.append(String.format(" verify=%.1fms (%.1f%% outside ORT, %.1f nodes each)", verifyNanos / 1e6,
+                    100 * verifyOutsideOrtShare(), verifyNodes / (double) verifyForwards));
         }
         return sb.toString();
     }

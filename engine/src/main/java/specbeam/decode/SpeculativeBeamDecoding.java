@@ -107,12 +107,21 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
                 long stepsBefore = stats.steps;
                 int activePrompts = run.activePrompts();
                 Tree[] trees = run.draftTrees(shape);                       // 1. draft
+                long verifyStart = System.nanoTime();
+                long targetOrtBefore = stats.targetOrtNanos;
+                long tokensFedBefore = stats.targetTokensFed;
                 LmState.Logits verified = run.verify(trees);                // 2. verify
+                stats.verifyNanos += System.nanoTime() - verifyStart;
+                stats.verifyOrtNanos += stats.targetOrtNanos - targetOrtBefore;
+                stats.verifyForwards++;
+                stats.verifyNodes += stats.targetTokensFed - tokensFedBefore;
+                long logitsBefore = stats.logitsNanos;
                 for (int i = 0; i < n; i++) {
                     if (!run.searches[i].isDone()) {
                         run.replay(i, trees, verified, shape);              // 3. replay, 4. update caches
                     }
                 }
+                stats.verifyNanos += stats.logitsNanos - logitsBefore;      // the replay's reading of the logits
                 if (policy != null) {
                     long wall = System.nanoTime() - roundStart;
                     long ort = stats.targetOrtNanos + stats.draftOrtNanos - ortBefore;

@@ -152,7 +152,14 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                     chain[i][0] = pendingToken[i];
                     System.arraycopy(drafted[i], 0, chain[i], 1, draftedCount[i]);
                 }
+                long verifyStart = System.nanoTime();
+                long targetOrtBefore = stats.targetOrtNanos;
+                long tokensFedBefore = stats.targetTokensFed;
                 LmState.Logits out = tgt.forward(0, chain, null);
+                stats.verifyNanos += System.nanoTime() - verifyStart;
+                stats.verifyOrtNanos += stats.targetOrtNanos - targetOrtBefore;
+                stats.verifyForwards++;
+                stats.verifyNodes += stats.targetTokensFed - tokensFedBefore;
                 // 3. accept, 4. update caches
                 for (int i = 0; i < n; i++) {
                     GreedyDecoding.RowOutput row = rows[i];
@@ -162,6 +169,7 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                     int accepted = 0;
                     int emitted = 0;
                     int startLength = row.length;
+                    long scanStart = System.nanoTime();
                     for (int pos = 0; pos <= draftedCount[i] && !row.finished; pos++) {
                         out.copy(i, pos, logits);
                         if (row.length < config.minNewTokens()) {
@@ -192,6 +200,9 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                         }
                         accepted++;
                     }
+                    long scanNanos = System.nanoTime() - scanStart;
+                    stats.logitsNanos += scanNanos;
+                    stats.verifyNanos += scanNanos;
                     stats.draftProposed += draftedCount[i];
                     stats.draftAccepted += accepted;
                     if (draftedCount[i] > 0) {

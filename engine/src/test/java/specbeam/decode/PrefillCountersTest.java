@@ -58,4 +58,21 @@ class PrefillCountersTest {
         assertThat(twice.targetPrefillForwards).isEqualTo(2);
         assertThat(twice.draftPrefillTokensFed).isEqualTo(2 * s.draftPrefillTokensFed);
     }
+
+    @Test
+    void everyDecodeForwardOfASpeculativeModeIsAVerificationAndItsNodesAreCounted() {
+        for (Mode mode : List.of(Mode.SPECULATIVE, Mode.SPECULATIVE_BEAM)) {
+            DecodeStats s = mode == Mode.SPECULATIVE
+                    ? new SpeculativeDecoding(TARGET, DRAFT).generate(PROMPTS, config(mode), null).stats()
+                    : new SpeculativeBeamDecoding(TARGET, DRAFT).generate(PROMPTS, config(mode), null).stats();
+            assertThat(s.verifyForwards).as(mode.id()).isEqualTo(s.targetForwards - s.targetPrefillForwards);
+            assertThat(s.verifyNodes).as(mode.id()).isEqualTo(s.targetTokensFed - s.targetPrefillTokensFed);
+            assertThat(s.verifyNanos).as(mode.id()).isPositive().isGreaterThanOrEqualTo(s.verifyOrtNanos)
+                    .isLessThanOrEqualTo(s.wallNanos - s.prefillNanos);
+            assertThat(s.verifyOutsideOrtShare()).as(mode.id()).isBetween(0.0, 1.0);
+        }
+        DecodeStats beam = new BeamSearchDecoding(TARGET).generate(PROMPTS, config(Mode.BEAM), null).stats();
+        assertThat(beam.verifyForwards).isZero();
+        assertThat(beam.verifyOutsideOrtShare()).isNaN();
+    }
 }

@@ -306,7 +306,13 @@ class ServeApiTest {
         assertThat(api.remove("trace")).isNotEmpty();
         for (ObjectNode json : List.of(api, cli)) {
             ObjectNode stats = (ObjectNode) json.get("stats");
-            for (String timing : List.of("wall_ms", "ort_ms", "ort_share", "prefill_ms", "logits_ms")) {
+            double verify = stats.get("verify_ms").asDouble();
+            assertThat(verify).as("a speculative beam call times its verifications").isPositive()
+                    .isGreaterThanOrEqualTo(stats.get("verify_ort_ms").asDouble())
+                    .isLessThanOrEqualTo(stats.get("wall_ms").asDouble());
+            assertThat(stats.get("verify_forwards").asLong()).isEqualTo(stats.get("target_forwards").asLong() - 1);
+            for (String timing : List.of("wall_ms", "ort_ms", "ort_share", "prefill_ms", "logits_ms", "verify_ms",
+                    "verify_ort_ms")) {
                 assertThat(stats.remove(timing)).as(timing).isNotNull();
             }
         }
