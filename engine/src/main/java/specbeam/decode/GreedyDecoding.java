@@ -50,9 +50,10 @@ public final class GreedyDecoding implements DecodingStrategy {
                     if (row.length < config.minNewTokens()) {
                         TokenScores.forbid(logits, eos);
                     }
-                    int token = TokenScores.argmax(logits);
-                    row.gaps.add(TokenScores.topGap(logits));
-                    TokenScores.LogNorm norm = TokenScores.logNorm(logits);
+                    TokenScores.Top2 top = TokenScores.top2(logits);   // argmax, max and gap in one pass
+                    int token = top.index();
+                    row.gaps.add(top.gap());
+                    TokenScores.LogNorm norm = TokenScores.logNorm(logits, top.first());
                     row.add(token, norm.logProb(logits[token]), eos);
                     if (!row.finished) {
                         feed[i] = new int[] {token};

@@ -175,7 +175,9 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                         if (row.length < config.minNewTokens()) {
                             TokenScores.forbid(logits, eos);
                         }
-                        TokenScores.LogNorm norm = TokenScores.logNorm(logits);
+                        TokenScores.Top2 top = sampling ? null : TokenScores.top2(logits);
+                        TokenScores.LogNorm norm = sampling ? TokenScores.logNorm(logits)
+                                : TokenScores.logNorm(logits, top.first());
                         int token;
                         boolean accept;
                         if (sampling) {
@@ -189,8 +191,8 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                                 token = sampler.draw(p);
                             }
                         } else {
-                            token = TokenScores.argmax(logits);
-                            row.gaps.add(TokenScores.topGap(logits));
+                            token = top.index();
+                            row.gaps.add(top.gap());
                             accept = pos < draftedCount[i] && token == drafted[i][pos];
                         }
                         row.add(token, norm.logProb(logits[token]), eos);

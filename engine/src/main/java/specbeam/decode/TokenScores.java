@@ -27,6 +27,11 @@ public final class TokenScores {
         for (float x : logits) {
             max = Math.max(max, x);
         }
+        return logNorm(logits, max);
+    }
+
+    /** {@link #logNorm(float[])} of logits whose largest value is known to be {@code max} (e.g. {@link Top2#first}). */
+    static LogNorm logNorm(float[] logits, float max) {
         double sum = fastExpSum(logits, max);
         double error = sumError(logits.length);
         float logSum = (float) Math.log(sum * (1 - error));
@@ -74,10 +79,8 @@ public final class TokenScores {
             SCRATCH.set(e);
         }
         for (int i = 0; i < n; i++) {
-            e[i] = logits[i] - max;   // the float difference, as the exact sum takes it
-        }
-        for (int i = 0; i < n; i++) {
-            e[i] = e[i] < -80.0 ? -80.0 / 128 : e[i] * (1.0 / 128);
+            double t = logits[i] - max;   // the float difference, as the exact sum takes it
+            e[i] = t < -80.0 ? -80.0 / 128 : t * (1.0 / 128);
         }
         for (int i = 0; i < n; i++) {
             double u = e[i];
@@ -125,6 +128,34 @@ public final class TokenScores {
             }
         }
         return best;
+    }
+
+    /**
+     * {@link #argmax}, the largest score and the runner-up of {@link #topGap} in one pass: what a greedy step reads
+     * of a row of 150k logits, scanned once instead of three times. For scores without NaN, {@code index} is
+     * {@code argmax(scores)}, {@code first} the largest score and {@code first - second} is {@code topGap(scores)}.
+     */
+    record Top2(int index, float first, float second) {
+        double gap() {
+            return (double) first - second;
+        }
+    }
+
+    static Top2 top2(float[] scores) {
+        int best = 0;
+        float first = Float.NEGATIVE_INFINITY;
+        float second = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < scores.length; i++) {
+            float x = scores[i];
+            if (x > first) {
+                second = first;
+                first = x;
+                best = i;
+            } else if (x > second) {
+                second = x;
+            }
+        }
+        return new Top2(best, first, second);
     }
 
     /** Best minus runner-up score: how far the argmax decision is from a tie. */

@@ -15,6 +15,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TokenScoresTest {
 
     @Test
+    void top2IsArgmaxMaxAndTopGapInOnePassTiesAndBannedTokensIncluded() {
+        Random rnd = new Random(11);
+        for (int trial = 0; trial < 5000; trial++) {
+            int vocab = 1 + rnd.nextInt(trial % 7 == 0 ? 3 : 300);
+            float[] s = new float[vocab];
+            for (int v = 0; v < vocab; v++) {
+                // few distinct values, so that ties for first and second place are frequent
+                s[v] = trial % 2 == 0 ? rnd.nextInt(4) : (float) rnd.nextGaussian();
+                if (rnd.nextInt(10) == 0) {
+                    s[v] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            for (float x : s) {
+                max = Math.max(max, x);
+            }
+            TokenScores.Top2 top = TokenScores.top2(s);
+            assertThat(top.index()).as("trial %d", trial).isEqualTo(TokenScores.argmax(s));
+            assertThat(top.first()).as("trial %d", trial).isEqualTo(max);
+            assertThat(Double.doubleToLongBits(top.gap())).as("trial %d", trial)
+                    .isEqualTo(Double.doubleToLongBits(TokenScores.topGap(s)));
+            if (max > Float.NEGATIVE_INFINITY) {
+                assertThat(TokenScores.logNorm(s, top.first())).isEqualTo(TokenScores.logNorm(s));
+            }
+        }
+    }
+
+    @Test
     void logSumIsTheExactSumsFloatFromFlatToPeakedDistributions() {
         Random rnd = new Random(3);
         int checked = 0;
