@@ -246,45 +246,68 @@ def write_inplace_graph(args, model, shapes: dict, onnx_dir: Path) -> dict | Non
     except (fused_graph.Unfusable, CheckFailed) as e:
         warnings.warn(f"no in-place graph: {e}")
         path.unlink(missing_ok=True)
+        path.with_name(path.name + fused_graph.STAGING_SUFFIX).unlink(missing_ok=True)
         return None
     return {"file": fused_graph.INPLACE_FILE, "graph": fused_graph.INPLACE_GRAPH_VERSION,
             "inputs": {"seqlens_k": "seqlens_k", "total_sequence_length": "total_sequence_length"},
             "check": check}
 
 
-def store_weights_once(onnx_dir: Path, inplace_file: str, shapes: dict, min_bytes: int = 1024) -> int:
+def _external_bytes(onnx_dir: Path, init) -> bytes:
+    """The bytes of an initializer stored in an external file of onnx_dir."""
+    info = {e.key: e.value for e in init.external_data}
+    with open(onnx_dir / info["location"], "rb") as f:
+        f.seek(int(info.get("offset", 0)))
+        return f.read(int(info["length"])) if "length" in info else f.read()
+
+
+def store_weights_once(onnx_dir: Path, graph_files: list[str], shapes: dict, min_bytes: int = 1024) -> int:
     """model.onnx and the in-place graph carry the same weights: store them once, in model.onnx.data, which both
-    graphs reference (ONNX external data; tensors of the same bytes share one offset, aligned to 4 KiB). Both
-    graphs are then run on the same random inputs as before and must give bit-identical outputs. Returns the
-    bytes of model.onnx.data."""
+    graphs reference (ONNX external data; tensors of the same bytes share one offset, aligned to 4 KiB). Graphs
+    over 2 GiB come from fused_graph.build with their weights in <name>.staging.data: those are moved the same
+    way (also for a lone model.onnx), one tensor at a time. The graphs are then run on the same random inputs as
+    before and must give bit-identical outputs. Returns the bytes of model.onnx.data."""
     import hashlib
+    import shutil
 
     import numpy as np
     import onnx
     from onnx.external_data_helper import set_external_data
 
+    import fused_graph
     from decoder_wrapper import MASK_MIN
     from dedupe_tied import _outputs, _random_feeds
     from export_check import InplaceAdapter
 
-    paths = [onnx_dir / "model.onnx", onnx_dir / inplace_file]
-    before = [p.read_bytes() for p in paths]
-    data, offsets = bytearray(), {}   # (dtype, sha256 of the bytes) -> offset in model.onnx.data
-    for path in paths:
-        model = onnx.load(str(path))
-        for init in model.graph.initializer:
-            if init.data_location == onnx.TensorProto.EXTERNAL or len(init.raw_data) < min_bytes:
-                continue   # small constants stay inline
-            raw = init.raw_data
-            key = (init.data_type, hashlib.sha256(raw).hexdigest())
-            if key not in offsets:
-                data.extend(b"\0" * (-len(data) % 4096))
-                offsets[key] = len(data)
-                data.extend(raw)
-            set_external_data(init, "model.onnx.data", offset=offsets[key], length=len(raw))
-            init.ClearField("raw_data")
-        onnx.save(model, str(path))
-    (onnx_dir / "model.onnx.data").write_bytes(bytes(data))
+    paths = [onnx_dir / name for name in graph_files]
+    staged = sorted(onnx_dir.glob("*" + fused_graph.STAGING_SUFFIX))
+    if staged:   # the old graphs stay runnable beside their staging data, to compare with
+        before = []
+        for p in paths:
+            shutil.copyfile(p, p.with_name(p.name + ".before"))
+            before.append(str(p.with_name(p.name + ".before")))
+    else:
+        before = [p.read_bytes() for p in paths]
+    offsets, size = {}, 0   # (dtype, sha256 of the bytes) -> offset in model.onnx.data
+    with open(onnx_dir / "model.onnx.data", "wb") as data:
+        for path in paths:
+            model = onnx.load(str(path), load_external_data=False)
+            for init in model.graph.initializer:
+                if init.data_location == onnx.TensorProto.EXTERNAL:
+                    init.raw_data = _external_bytes(onnx_dir, init)
+                elif len(init.raw_data) < min_bytes:
+                    continue   # small constants stay inline
+                raw = init.raw_data
+                key = (init.data_type, hashlib.sha256(raw).hexdigest())
+                if key not in offsets:
+                    data.write(b"\0" * (-size % 4096))
+                    size += -size % 4096
+                    offsets[key] = size
+                    data.write(raw)
+                    size += len(raw)
+                set_external_data(init, "model.onnx.data", offset=offsets[key], length=len(raw))
+                init.ClearField("raw_data")
+            onnx.save(model, str(path))
 
     import onnxruntime as ort
 
@@ -293,14 +316,16 @@ def store_weights_once(onnx_dir: Path, inplace_file: str, shapes: dict, min_byte
     for q, p, seed in ((6, 4, 0), (1, 7, 1)):
         feeds = _random_feeds(manifest, q, p, seed)
         for old, path in zip(before, paths):
-            if path.name == inplace_file:
+            if path.name == fused_graph.INPLACE_FILE:
                 run = lambda graph: InplaceAdapter(ort.InferenceSession(graph, providers=["CPUExecutionProvider"])).run(None, feeds)
                 got, want = run(str(path)), run(old)
             else:
                 got, want = _outputs(str(path), feeds), _outputs(old, feeds)
             if not all(np.array_equal(a, b) for a, b in zip(got, want)):
                 raise CliError(f"{path.name} changed its outputs when its weights moved to model.onnx.data")
-    return len(data)
+    for f in [*staged, *(Path(b) for b in before if isinstance(b, str))]:
+        f.unlink()
+    return size
 
 
 def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict, graph: str,
@@ -383,6 +408,7 @@ def publish(staging: Path, out: Path) -> None:
 def main(argv=None):
     args = parse_args(argv)
     quiet_libraries()
+    import fused_graph
     from export_check import CheckFailed, run_checks
 
     model, tokenizer = load_source(args)
@@ -411,7 +437,9 @@ def main(argv=None):
                 raise CliError(f"check failed, nothing written to {args.out}: {e2}") from None
         inplace = write_inplace_graph(args, model, shapes, onnx_dir) if graph != "traced" else None
         if inplace:
-            store_weights_once(onnx_dir, inplace["file"], shapes)
+            store_weights_once(onnx_dir, ["model.onnx", inplace["file"]], shapes)
+        elif any(onnx_dir.glob("*" + fused_graph.STAGING_SUFFIX)):
+            store_weights_once(onnx_dir, ["model.onnx"], shapes)
         for f in onnx_dir.iterdir():
             shutil.move(str(f), staging / f.name)
         write_tokenizer(tokenizer, staging)

@@ -22,6 +22,8 @@ with GroupQueryAttention on a KV buffer bound as both past and present, plus the
 rotary embedding that depends on the sequence length, activations other than SiLU, ...
 """
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from onnx import TensorProto, helper, numpy_helper, save
@@ -304,6 +306,10 @@ def _gpt_neox(model, g: _Graph, n_layers):
     return heads, head_dim
 
 
+# Initializer bytes above which a graph is saved with its weights in a staging file (protobuf's limit is 2 GiB).
+INLINE_LIMIT = 1_800_000_000
+STAGING_SUFFIX = ".staging.data"
+
 BUILDERS = {"llama": _llama, "qwen2": _llama, "gpt2": _gpt2, "gpt_neox": _gpt_neox}
 
 
@@ -335,4 +341,10 @@ def build(model, shapes: dict, path, opset: int, inplace: bool = False) -> None:
                                    producer_name="specbeam",
                                    producer_version=INPLACE_GRAPH_VERSION if inplace else GRAPH_VERSION)
     onnx_model.ir_version = min(onnx_model.ir_version, 10)
-    save(onnx_model, str(path))
+    if sum(init.ByteSize() for init in g.inits) > INLINE_LIMIT:
+        # past protobuf's 2 GiB a graph cannot carry its weights: they go to <name>.staging.data, which
+        # export.store_weights_once moves into model.onnx.data (a Llama-3.2-1B shape has 4.9 GB)
+        save(onnx_model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+             location=Path(path).name + STAGING_SUFFIX, size_threshold=1024)
+    else:
+        save(onnx_model, str(path))

@@ -164,6 +164,42 @@ def test_both_graphs_read_their_weights_from_one_file(exported):
         assert max(ends) <= data
 
 
+@pytest.mark.parametrize("inplace_fails", [False, True])
+def test_a_graph_over_protobufs_limit_is_written_through_staging_data_to_the_same_files(
+        exported, tmp_path, monkeypatch, inplace_fails):
+    """A fused graph over 2 GiB (Llama-3.2-1B's shape: 4.9 GB) cannot be one protobuf: fused_graph.build saves its
+    weights to <name>.staging.data and store_weights_once moves them into model.onnx.data. Forced here on the tiny
+    llama (limit 0), the published files equal a normal export's byte for byte, and no staging file is left."""
+    import export
+    import export_check
+    import fused_graph
+
+    monkeypatch.setattr(fused_graph, "INLINE_LIMIT", 0)
+    if inplace_fails:
+        real = export_check.run_checks
+
+        def failing_inplace(*args, inplace=False, **kwargs):
+            if inplace:
+                raise export_check.CheckFailed("forced for the test")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(export_check, "run_checks", failing_inplace)
+        with pytest.warns(UserWarning, match="no in-place graph"):
+            export.main(["--model", str(TINY / "llama" / "hf"), "--out", str(tmp_path / "o")])
+        out = tmp_path / "o"
+        assert sorted(f.name for f in out.iterdir() if f.name.startswith("model")) == ["model.onnx", "model.onnx.data"]
+        model = onnx.load(str(out / "model.onnx"), load_external_data=False)
+        assert {e.value for i in model.graph.initializer for e in i.external_data if e.key == "location"} \
+            == {"model.onnx.data"}
+        return
+    export.main(["--model", str(TINY / "llama" / "hf"), "--out", str(tmp_path / "o")])
+    normal, staged = exported("llama"), tmp_path / "o"
+    names = sorted(f.name for f in staged.iterdir())
+    assert not [n for n in names if "staging" in n or n.endswith(".before")]
+    for name in ("model.onnx", "model_inplace.onnx", "model.onnx.data"):
+        assert (staged / name).read_bytes() == (normal / name).read_bytes(), name
+
+
 def test_graph_fused_where_fusion_does_not_apply_is_a_clean_error(llama_with_gelu, tmp_path, capsys):
     import export
     from common import run_cli
