@@ -55,20 +55,27 @@ def present_names(num_layers: int) -> list[str]:
     return [f"present.{i}.{kv}" for i in range(num_layers) for kv in ("key", "value")]
 
 
-def tree_mask(parents: list[int], visible_past: int, capacity: int) -> torch.Tensor:
+def tree_mask(parents: list[int], visible_past: int, capacity: int, window: int | None = None) -> torch.Tensor:
     """Additive mask [1, 1, q, capacity + q] for a token tree appended after `visible_past` slots.
 
     parents[j] is the index (within this call) of node j's parent, or -1 for a child of the
     last past token. Node j sees past slots 0..visible_past-1, its ancestors and itself;
-    slots visible_past..capacity-1 are hidden (unused cache capacity).
+    slots visible_past..capacity-1 are hidden (unused cache capacity). With a sliding `window`
+    (FORMAT.md "Sliding window"), node j at position p = visible_past + depth(j) sees only keys
+    at positions p' with p - p' < window (past slot s holds position s).
     A chain is parents = [-1, 0, 1, ...]; siblings of one node are parents = [-1, -1, -1].
     """
     q = len(parents)
+    window = window or capacity + q + visible_past + 1
+    depth = []
+    for parent in parents:
+        depth.append(0 if parent == -1 else depth[parent] + 1)
     mask = torch.full((1, 1, q, capacity + q), MASK_MIN, dtype=torch.float32)
-    mask[..., :visible_past] = 0.0
     for j in range(q):
+        position = visible_past + depth[j]
+        mask[0, 0, j, max(0, position - window + 1):visible_past] = 0.0
         node = j
-        while node != -1:
+        while node != -1 and depth[j] - depth[node] < window:
             mask[0, 0, j, capacity + node] = 0.0
             node = parents[node]
     return mask

@@ -36,7 +36,7 @@ from common import FORMAT, CliError, hf_checkpoint, quiet_libraries, read_manife
 from logits_from import add_to_directory
 
 # model_type values whose export this repository tests (models/tests). Others: --allow-untested.
-SUPPORTED = ("llama", "qwen2", "gpt2", "gpt_neox")
+SUPPORTED = ("llama", "qwen2", "gpt2", "gpt_neox", "mistral", "qwen3", "phi3")
 SPECBEAM_EXPORTER_VERSION = "3"   # 3: the logits_from input (logits_from.py)
 
 
@@ -84,9 +84,7 @@ def load_source(args):
                        f"specbeam needs a decoder-only causal LM")
     if model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
         raise CliError(f"{args.model!r} ({model_type}) is not a causal language model")
-    if any(t != "full_attention" for t in getattr(config, "layer_types", None) or []):
-        raise CliError(f"{args.model!r} uses {sorted(set(config.layer_types))} layers: the exported graph's "
-                       f"explicit mask only expresses full attention")
+    attention_window(config, args.model)   # refuses what one mask per forward cannot express
     if model_type not in SUPPORTED and not args.allow_untested:
         raise CliError(f"model_type {model_type!r} is not tested with specbeam (tested: "
                        f"{', '.join(SUPPORTED)}); pass --allow-untested to try, the check still guards")
@@ -206,10 +204,33 @@ def count_parameters(model) -> tuple[int, int]:
     return total, total - sum(unique[i].numel() for i in embeddings if i in unique)
 
 
+def attention_window(config, name="the model"):
+    """The sliding window every layer attends within (a key at position p' is seen from position p only if
+    p - p' < window, as transformers' sliding_window_overlay), or None for full attention. The engine applies
+    it in the explicit mask (FORMAT.md, "Sliding window"), which is one per forward: layers of different kinds
+    (Gemma's alternating local/global layers, Qwen's max_window_layers) are refused."""
+    kinds = set(getattr(config, "layer_types", None) or [])
+    window = getattr(config, "sliding_window", None)
+    if kinds:
+        if kinds == {"full_attention"}:
+            return None
+        if kinds == {"sliding_attention"} and isinstance(window, int) and window > 0:
+            return window
+        raise CliError(f"{name!r} uses {sorted(kinds)} layers (sliding_window={window}): the exported graph "
+                       f"takes one explicit mask per forward, so layers attending differently cannot be expressed")
+    if getattr(config, "use_sliding_window", True) is False:
+        return None
+    return window if isinstance(window, int) and window > 0 else None
+
+
 def max_positions(config):
-    """Context length the graph is exact for: a sliding window (not in the mask) caps it."""
-    window = getattr(config, "sliding_window", None) if getattr(config, "use_sliding_window", True) else None
-    limits = [getattr(config, "max_position_embeddings", None), window]
+    """Context length the graph is exact for: the position embeddings' length; a Phi-3 "longrope" rotary
+    changes its factors past original_max_position_embeddings (a function of the sequence length, which a
+    graph with explicit positions cannot follow), so it caps the context there."""
+    rope = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None) or {}
+    limits = [getattr(config, "max_position_embeddings", None)]
+    if rope.get("rope_type", rope.get("type")) == "longrope":
+        limits.append(getattr(config, "original_max_position_embeddings", None))
     limits = [v for v in limits if isinstance(v, int) and v > 0]
     return min(limits) if limits else None
 
@@ -351,6 +372,7 @@ def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict,
         "hidden_size": config.hidden_size,
         "vocab_size": shapes["vocab_size"],
         "max_positions": max_positions(config),
+        "sliding_window": attention_window(config),
         **special_ids(model, tokenizer),
         "dtype": args.dtype,
         "graph": graph,

@@ -7,6 +7,8 @@ and measures the max abs difference over all outputs (logits and present k/v):
     step             b=2, q=1: the prompt's k/v written into a CAPACITY-slot buffer, rest hidden
     tree_siblings    b=1, three children of the last prompt token, one shared position
     tree_chain       b=1, a tree with two chains under one root (depths 0..3)
+    window_chain     sliding-window models (window <= 512): b=1, 2 * window + 3 prompt tokens, windowed mask
+    window_tree      ... then the tree_chain tree over that prompt: the window cuts the past and the tree
 
 Independently, every node (and the prefill and step rows) is compared with a plain Hugging
 Face forward over the corresponding linear token sequence (default causal mask, no cache):
@@ -28,6 +30,8 @@ from decoder_wrapper import DecoderWithPast, past_names, tree_mask, tree_paths, 
 
 CAPACITY = 16  # past slots, most hidden, as the Java engine passes its fixed-capacity cache
 PROMPT_LEN = 6
+MAX_CHECKED_WINDOW = 512   # a longer sliding window is not run by the check (window_checked: false in the manifest)
+WINDOW_ROWS = 4            # positions of the window chain compared with HF's linear forward
 SIBLINGS = [-1, -1, -1]
 TREE = [-1, 0, 1, 2, 0, 4]  # root; chain root->1->2->3; second chain root->4->5
 
@@ -120,8 +124,11 @@ def _prompt_buffer(past, capacity, rows, kv_shape, generator):
 
 def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
                vocab_size: int, tolerance: float, seed: int = 0, inplace: bool = False) -> dict:
-    """Run the four scenarios (on the in-place graph's contract with `inplace`); return the `check` manifest
-    entry or raise CheckFailed."""
+    """Run the four scenarios (on the in-place graph's contract with `inplace`), and for a sliding-window model
+    the window scenario; return the `check` manifest entry or raise CheckFailed."""
+    from export import attention_window
+
+    window = attention_window(model.config)
     wrapper = DecoderWithPast(model, num_layers).eval()
     session = _ort_session(onnx_path)
     runner = _Runner(wrapper, InplaceAdapter(session) if inplace else session)
@@ -142,7 +149,7 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
     n, b = PROMPT_LEN, 2
     prompts = torch.randint(0, vocab_size, (b, n), generator=g)
     hidden_past = [torch.randn(b, kv_heads, CAPACITY, head_dim, generator=g) for _ in range(2 * num_layers)]
-    causal = tree_mask(list(range(-1, n - 1)), visible_past=0, capacity=CAPACITY).expand(b, 1, n, CAPACITY + n)
+    causal = tree_mask(list(range(-1, n - 1)), visible_past=0, capacity=CAPACITY, window=window).expand(b, 1, n, CAPACITY + n)
     positions = torch.arange(n).expand(b, n)
     ref, got = runner.both(prompts, positions, causal.contiguous(), *hidden_past)
     record("prefill", ref, got)
@@ -154,7 +161,7 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
     # (b) one decode step: the prompt's k/v in slots 0..n-1 of a CAPACITY buffer.
     buffers = _prompt_buffer(prompt_kv, CAPACITY, b, (kv_heads, head_dim), g)
     step_ids = torch.randint(0, vocab_size, (b, 1), generator=g)
-    step_mask = tree_mask([-1], visible_past=n, capacity=CAPACITY).expand(b, 1, 1, CAPACITY + 1)
+    step_mask = tree_mask([-1], visible_past=n, capacity=CAPACITY, window=window).expand(b, 1, 1, CAPACITY + 1)
     ref, got = runner.both(step_ids, torch.full((b, 1), n), step_mask.contiguous(), *buffers)
     record("step", ref, got)
     for row in range(b):
@@ -164,11 +171,29 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
     row0 = [t[:1] for t in buffers]
     for name, parents in (("tree_siblings", SIBLINGS), ("tree_chain", TREE)):
         ids = torch.randint(0, vocab_size, (1, len(parents)), generator=g)
-        mask = tree_mask(parents, visible_past=n, capacity=CAPACITY)
+        mask = tree_mask(parents, visible_past=n, capacity=CAPACITY, window=window)
         ref, got = runner.both(ids, tree_positions(parents, n), mask, *row0)
         record(name, ref, got)
         for j, path in enumerate(tree_paths(parents)):
             compare_linear(prompts[0].tolist() + [ids[0, k].item() for k in path], ref[0][0, j])
+
+    # (e) sliding window: a chain of 2 * window + 3 tokens after nothing (its last WINDOW_ROWS positions against
+    # HF's own windowed forward), then a tree over it, so that the window cuts through the past and the tree
+    if window is not None and window <= MAX_CHECKED_WINDOW:
+        n_long = 2 * window + 3
+        ids = torch.randint(0, vocab_size, (1, n_long), generator=g)
+        chain = list(range(-1, n_long - 1))
+        hidden = [torch.randn(1, kv_heads, CAPACITY, head_dim, generator=g) for _ in range(2 * num_layers)]
+        ref, got = runner.both(ids, torch.arange(n_long).unsqueeze(0), tree_mask(chain, 0, CAPACITY, window), *hidden)
+        record("window_chain", ref, got)
+        for j in range(n_long - WINDOW_ROWS, n_long):
+            compare_linear(ids[0, : j + 1].tolist(), ref[0][0, j])
+        past = [torch.from_numpy(t) for t in ref[1:]]
+        tree_ids = torch.randint(0, vocab_size, (1, len(TREE)), generator=g)
+        ref, got = runner.both(tree_ids, tree_positions(TREE, n_long), tree_mask(TREE, n_long, n_long, window), *past)
+        record("window_tree", ref, got)
+        for j, path in enumerate(tree_paths(TREE)):
+            compare_linear(ids[0].tolist() + [tree_ids[0, k].item() for k in path], ref[0][0, j])
 
     limit = tolerance * scale
     check = {
@@ -176,6 +201,7 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
         "tolerance_abs": limit,
         **{f"{k}_max_abs_diff": v for k, v in diffs.items()},
         "tree_vs_linear_max_abs_diff": linear,
+        **({"sliding_window": window, "window_checked": window <= MAX_CHECKED_WINDOW} if window else {}),
     }
     worst = max(list(diffs.values()) + [linear])
     if not worst <= limit:  # also catches NaN

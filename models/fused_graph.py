@@ -1,8 +1,8 @@
 """The fused decoder graph: the same I/O as the traced one (FORMAT.md, "Graph I/O"), built node by node
 from the Hugging Face weights with ONNX Runtime's fused CPU operators.
 
-    per layer (Llama / Qwen2): SkipSimplifiedLayerNormalization -> one MatMul for q|k|v (+ bias)
-    -> Split -> RotaryEmbedding on q and k -> the new k/v as [b, kv_heads, q, head_dim] (present)
+    per layer (Llama / Qwen2 / Mistral / Qwen3 / Phi-3): SkipSimplifiedLayerNormalization -> one MatMul for
+    q|k|v (+ bias) -> Split -> (Qwen3: per-head RMSNorm of q and k) -> RotaryEmbedding on q and k -> the new k/v as [b, kv_heads, q, head_dim] (present)
     -> Concat(past, new) -> MultiHeadAttention(attention_bias = the additive tree mask)
     -> MatMul o_proj -> SkipSimplifiedLayerNormalization -> one MatMul for gate|up -> Split
     -> QuickGelu(alpha=1) (= SiLU) -> Mul -> MatMul down_proj
@@ -147,7 +147,38 @@ def _rotary_caches(rotary, head_dim, max_positions):
     return cos[:, :half].numpy(), sin[:, :half].numpy()
 
 
+def _qkv(attn):
+    """[in, q|k|v] weight and bias of an attention block: separate q/k/v projections, or Phi-3's qkv_proj (whose
+    rows are already q, then k, then v)."""
+    if hasattr(attn, "qkv_proj"):
+        return _linear_t([attn.qkv_proj])
+    return _linear_t([attn.q_proj, attn.k_proj, attn.v_proj])
+
+
+def _gate_up(mlp):
+    """[in, gate|up] weight of a gated MLP: gate_proj and up_proj, or Phi-3's gate_up_proj (gate rows first, as
+    its chunk(2) reads them)."""
+    if hasattr(mlp, "gate_up_proj"):
+        if mlp.gate_up_proj.bias is not None:
+            raise Unfusable("a biased gate_up_proj")
+        return mlp.gate_up_proj.weight.T
+    return _linear_t([mlp.gate_proj, mlp.up_proj])[0]
+
+
+def _head_norm(g: _Graph, t, norm, heads, head_dim, eps):
+    """Qwen3's per-head RMSNorm of q or k ([b, q, heads * hd]) over head_dim, before the rotary embedding."""
+    per_head = g.op("Reshape", [t, g.const("heads_shape", np.array([0, 0, heads, head_dim], np.int64))])
+    normed = g.op("SimplifiedLayerNormalization", [per_head, g.weight("head_norm", norm.weight)], axis=-1,
+                  epsilon=eps, stash_type=1)
+    return g.op("Reshape", [normed, g.const("flat_shape", np.array([0, 0, heads * head_dim], np.int64))])
+
+
 def _llama(model, g: _Graph, n_layers):
+    """Llama and its close relatives: Qwen2 (qkv bias), Mistral (a sliding window, which is the mask's business:
+    FORMAT.md "Sliding window"), Qwen3 (per-head q/k RMSNorm) and Phi-3 (fused qkv_proj and gate_up_proj, partial
+    rotary)."""
+    from export import max_positions
+
     config = model.config
     if config.hidden_act != "silu" or getattr(config, "mlp_bias", False):
         raise Unfusable(f"activation {config.hidden_act!r} / MLP bias")
@@ -157,8 +188,10 @@ def _llama(model, g: _Graph, n_layers):
     first_attn = model.model.layers[0].self_attn
     head_dim = first_attn.head_dim
     eps = float(config.rms_norm_eps)
-    cos, sin = _rotary_caches(model.model.rotary_emb, head_dim, config.max_position_embeddings)
+    cos, sin = _rotary_caches(model.model.rotary_emb, head_dim, max_positions(config))
     cos_cache, sin_cache = g.const("cos_cache", cos), g.const("sin_cache", sin)
+    rotary = {} if 2 * cos.shape[-1] == head_dim else {"rotary_embedding_dim": 2 * cos.shape[-1]}
+    head_norms = hasattr(first_attn, "q_norm")
     attention = g.attention(g, heads, kv_heads, head_dim)
     q_size, kv_size = heads * head_dim, kv_heads * head_dim
     qkv_split = g.const("qkv_split", np.array([q_size, kv_size, kv_size], np.int64))
@@ -177,15 +210,18 @@ def _llama(model, g: _Graph, n_layers):
             h, _, _, x = g.op("SkipSimplifiedLayerNormalization",
                               [residual_in, x, g.weight("ln_in", layer.input_layernorm.weight)], outputs=4,
                               domain=MS, epsilon=eps)
-        w, b = _linear_t([attn.q_proj, attn.k_proj, attn.v_proj])
+        w, b = _qkv(attn)
         qkv = g.op("MatMul", [h, g.weight("qkv", w)])
         if b is not None:
             qkv = g.op("Add", [qkv, g.weight("qkv_bias", b)])
         q, k, v = g.op("Split", [qkv, qkv_split], outputs=3, axis=-1)
+        if head_norms:
+            q = _head_norm(g, q, attn.q_norm, heads, head_dim, eps)
+            k = _head_norm(g, k, attn.k_norm, kv_heads, head_dim, eps)
         q = g.op("RotaryEmbedding", [q, "position_ids", cos_cache, sin_cache], domain=MS, interleaved=0,
-                 num_heads=heads)
+                 num_heads=heads, **rotary)
         k = g.op("RotaryEmbedding", [k, "position_ids", cos_cache, sin_cache], domain=MS, interleaved=0,
-                 num_heads=kv_heads)
+                 num_heads=kv_heads, **rotary)
         context = attention(i, q, k, v, float(attn.scaling))
         attn_out = g.op("MatMul", [context, g.weight("o_proj", attn.o_proj.weight.T)])
         if attn.o_proj.bias is not None:
@@ -193,7 +229,7 @@ def _llama(model, g: _Graph, n_layers):
         h, _, _, x = g.op("SkipSimplifiedLayerNormalization",
                           [attn_out, x, g.weight("ln_post", layer.post_attention_layernorm.weight)], outputs=4,
                           domain=MS, epsilon=eps)
-        gate, up = g.op("Split", [g.op("MatMul", [h, g.weight("gate_up", _linear_t([mlp.gate_proj, mlp.up_proj])[0])]),
+        gate, up = g.op("Split", [g.op("MatMul", [h, g.weight("gate_up", _gate_up(mlp))]),
                                   mlp_split], outputs=2, axis=-1)
         act = g.op("QuickGelu", [gate], domain=MS, alpha=1.0)
         residual_in = g.op("MatMul", [g.op("Mul", [act, up]), g.weight("down", mlp.down_proj.weight.T)])
@@ -310,7 +346,8 @@ def _gpt_neox(model, g: _Graph, n_layers):
 INLINE_LIMIT = 1_800_000_000
 STAGING_SUFFIX = ".staging.data"
 
-BUILDERS = {"llama": _llama, "qwen2": _llama, "gpt2": _gpt2, "gpt_neox": _gpt_neox}
+BUILDERS = {"llama": _llama, "qwen2": _llama, "mistral": _llama, "qwen3": _llama, "phi3": _llama, "gpt2": _gpt2,
+            "gpt_neox": _gpt_neox}
 
 
 def build(model, shapes: dict, path, opset: int, inplace: bool = False) -> None:

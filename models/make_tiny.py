@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the tiny random test models in models/tiny/<arch>/ (llama, qwen2, gpt2, gpt_neox).
+"""Build the tiny random test models in models/tiny/<arch>/ (llama, qwen2, mistral, qwen3, phi3, gpt2, gpt_neox).
 
     python models/make_tiny.py [--out models/tiny] [--arch llama ...]
 
@@ -13,7 +13,9 @@ would be a near-tie and goldens could not tell a bug from float noise. We init w
 (input-dependent, varied generations) and scale the final norm by LOGIT_SCALE, which sharpens
 the logits without changing the greedy argmax: the median greedy top-1/top-2 gap is then ~2
 logits and only ~2% of beam steps have a candidate gap below 1e-3 (goldens.json step_gaps).
-Reproducible: same seed, same stdlib text (Python 3.11) -> same tokenizer and weights.
+Reproducible: same seed, same stdlib text (Python 3.11) -> same tokenizer and weights. The seed is SEED, or the
+arch's own `seed`: for mistral, qwen3 and phi3 the first of SEED + 1, + 2, ... whose goldens have at least 8 beam
+cases finishing early on the likely EOS (test_goldens; at SEED they had 6-7).
 """
 
 import argparse
@@ -42,6 +44,21 @@ ARCHS = {
                   eos=["<|im_end|>", "<|endoftext|>"], pad="<|endoftext|>", unk=None, add_bos=False,
                   chat_template=CHATML,
                   config=dict(DIMS, num_key_value_heads=2, tie_word_embeddings=True)),
+    # Mistral: Llama's layers with a sliding window, here 12 so that the goldens' 40-token prompts are over 3x it
+    "mistral": dict(specials=["<unk>", "<s>", "</s>"], bos="<s>", eos=["</s>"], pad=None, unk="<unk>",
+                    add_bos=True, seed=1237, config=dict(DIMS, num_key_value_heads=2, sliding_window=12,
+                                              tie_word_embeddings=False)),
+    # Qwen3: per-head q/k RMSNorm and a head_dim (32) that is not hidden_size / heads (16), tied embeddings
+    "qwen3": dict(specials=["<|endoftext|>", "<|im_start|>", "<|im_end|>"], bos=None,
+                  eos=["<|im_end|>", "<|endoftext|>"], pad="<|endoftext|>", unk=None, add_bos=False,
+                  chat_template=CHATML, seed=1239,
+                  config=dict(DIMS, num_key_value_heads=2, head_dim=32, tie_word_embeddings=True)),
+    # Phi-3: fused qkv_proj and gate_up_proj, a partial rotary (half of each head) and a 13-token sliding window
+    "phi3": dict(specials=["<unk>", "<s>", "<|endoftext|>", "<|end|>"], bos="<s>", eos=["<|end|>", "<|endoftext|>"],
+                 pad="<|endoftext|>", unk="<unk>", add_bos=True, seed=1235,
+                 config=dict(DIMS, num_key_value_heads=2, sliding_window=13, tie_word_embeddings=False,
+                             rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
+                                              "partial_rotary_factor": 0.5})),
     "gpt2": dict(specials=["<|endoftext|>"], bos="<|endoftext|>", eos=["<|endoftext|>"], pad=None,
                  unk=None, add_bos=False,
                  config=dict(n_embd=64, n_layer=2, n_head=4, n_inner=128, n_positions=256)),
@@ -51,7 +68,8 @@ ARCHS = {
 }
 
 
-FINAL_NORM = {"llama": "model.norm", "qwen2": "model.norm", "gpt2": "transformer.ln_f",
+FINAL_NORM = {"llama": "model.norm", "qwen2": "model.norm", "mistral": "model.norm", "qwen3": "model.norm",
+              "phi3": "model.norm", "gpt2": "transformer.ln_f",
               "gpt_neox": "gpt_neox.final_layer_norm"}
 
 
@@ -101,7 +119,7 @@ def build_model(arch: str, spec: dict, tok):
     config = AutoConfig.for_model(
         arch, vocab_size=VOCAB, initializer_range=INIT_STD, bos_token_id=tid(spec["bos"]),
         eos_token_id=eos[0], pad_token_id=tid(spec["pad"]), **spec["config"])
-    torch.manual_seed(SEED)
+    torch.manual_seed(spec.get("seed", SEED))
     model = AutoModelForCausalLM.from_config(config, attn_implementation="eager").eval()
     final_norm = model.get_submodule(FINAL_NORM[arch])
     with torch.no_grad():
@@ -137,6 +155,8 @@ def main(argv=None):
         tok = train_tokenizer(spec)
         model = build_model(arch, spec, tok)
         hf_dir = args.out / arch / "hf"
+        # a weights.json left by an earlier build would make export.py's hf_weights.ensure "restore" its weights
+        (hf_dir / hf_weights.RECORD).unlink(missing_ok=True)
         save_hf(model, tok, spec, hf_dir)
         print(f"{arch}: {model.num_parameters()} parameters -> {hf_dir}")
         if not args.no_export:

@@ -29,12 +29,17 @@ class Engine:
         self.length = 0
 
     def run(self, ids, positions, new_mask):
-        """new_mask [q, q] of 0/1 among the new tokens; all `length` past slots visible."""
+        """new_mask [q, q] of 0/1 among the new tokens; all `length` past slots visible (past slot s holds position
+        s), but for a sliding window (manifest sliding_window): a token at position p sees positions > p - window."""
         q = len(ids)
         first = self.length if self.inplace else self.capacity   # mask column of the first new token
+        window = self.manifest.get("sliding_window") or (1 << 30)
+        pos = np.array(positions)
         mask = np.full((1, 1, q, first + q), MASK_MIN, dtype=np.float32)
-        mask[..., : self.length] = 0.0
-        mask[0, 0, :, first:] = np.where(new_mask, 0.0, MASK_MIN)
+        past_seen = pos[:, None] - np.arange(self.length)[None, :] < window
+        mask[0, 0, :, : self.length] = np.where(past_seen, 0.0, MASK_MIN)
+        new_seen = np.asarray(new_mask, bool) & (pos[:, None] - pos[None, :] < window)
+        mask[0, 0, :, first:] = np.where(new_seen, 0.0, MASK_MIN)
         feed = {"input_ids": np.array([ids], dtype=np.int64),
                 "position_ids": np.array([positions], dtype=np.int64), "attention_mask": mask}
         if self.inplace:

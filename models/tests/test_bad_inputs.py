@@ -109,13 +109,39 @@ def test_hf_baseline_refuses_a_draft_with_another_vocabulary(tmp_path, capsys):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_sliding_window_attention_is_rejected(tmp_path, capsys):
+def test_layers_of_different_attention_kinds_are_rejected(tmp_path, capsys):
+    """One explicit mask per forward cannot give some layers a sliding window and others full attention."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    config = Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+    config = Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
                          num_attention_heads=2, num_key_value_heads=1, use_sliding_window=True,
-                         sliding_window=8, max_window_layers=0)
+                         sliding_window=8, max_window_layers=1)
     Qwen2ForCausalLM(config).save_pretrained(tmp_path / "swa")
     rc = run_cli(export.main, ["--model", str(tmp_path / "swa"), "--out", str(tmp_path / "out")])
-    assert_clean_error(capsys, rc, "sliding_attention", "full attention")
+    assert_clean_error(capsys, rc, "sliding_attention", "layers attending differently")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_sliding_window_on_every_layer_is_exported_with_its_window_checked(tmp_path):
+    """All layers sliding (window 8, shorter than the check's prompts): the window goes to the manifest and the
+    check's windowed masks agree with HF's own sliding-window forward, so the fused graph is kept."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    import torch
+
+    tiny = json.loads((TINY / "qwen2" / "hf" / "config.json").read_text())
+    torch.manual_seed(0)
+    config = Qwen2Config(vocab_size=tiny["vocab_size"], hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, use_sliding_window=True,
+                         sliding_window=8, max_window_layers=0, max_position_embeddings=128,
+                         bos_token_id=tiny.get("bos_token_id"), eos_token_id=tiny["eos_token_id"],
+                         pad_token_id=tiny.get("pad_token_id"))
+    Qwen2ForCausalLM(config).save_pretrained(tmp_path / "swa")
+    for name in ("tokenizer.json", "tokenizer_config.json"):   # the tiny qwen2's tokenizer (same vocabulary)
+        shutil.copyfile(TINY / "qwen2" / "hf" / name, tmp_path / "swa" / name)
+    export.main(["--model", str(tmp_path / "swa"), "--out", str(tmp_path / "out")])
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["sliding_window"] == 8 and manifest["graph"] == "fused-v1"
+    assert manifest["check"]["window_checked"] and manifest["check"]["window_tree_max_abs_diff"] < 1e-4
+
+

@@ -24,6 +24,11 @@ FORMAT_KEYS = {"format", "model_type", "architecture", "num_layers", "num_heads"
                "exporter", "files", "check"}
 CHECK_KEYS = {"tolerance", "prefill_max_abs_diff", "step_max_abs_diff", "tree_siblings_max_abs_diff",
               "tree_chain_max_abs_diff"}
+# make_tiny.py's shapes: grouped-query attention where it gives 2 kv heads; Qwen3's head_dim is not hidden / heads
+KV_HEADS = {"llama": 4, "qwen2": 2, "gpt2": 4, "gpt_neox": 4, "mistral": 2, "qwen3": 2, "phi3": 2}
+HEAD_DIM = {"llama": 16, "qwen2": 16, "gpt2": 16, "gpt_neox": 16, "mistral": 16, "qwen3": 32, "phi3": 16}
+
+
 def hf_linear_logits(hf_model, ids):
     with torch.no_grad():
         return hf_model(input_ids=torch.tensor([ids])).logits[0, -1].numpy()
@@ -38,8 +43,9 @@ def test_export_writes_every_manifest_field_and_matching_checksums(exported, arc
     assert m["format"] == "specbeam-onnx-v1" and m["model_type"] == arch and m["dtype"] == "float32"
     assert m["mask_min"] == float(np.finfo(np.float32).min)
     assert m["outputs"]["present_holds"] == "new_tokens_only"
-    assert m["num_kv_heads"] == (2 if arch == "qwen2" else 4) and m["num_heads"] == 4
-    assert m["head_dim"] * m["num_heads"] == m["hidden_size"] == 64
+    assert m["num_kv_heads"] == KV_HEADS[arch] and m["num_heads"] == 4
+    assert m["head_dim"] == HEAD_DIM[arch] and m["hidden_size"] == 64
+    assert m["sliding_window"] == {"mistral": 12, "phi3": 13}.get(arch)
     assert m["vocab_size"] == 512 and m["eos_token_ids"]
     assert m["flops_per_token"] > 2 * m["hidden_size"] * m["vocab_size"]
     assert set(m["files"]) == {"model.onnx", "model.onnx.data", "model_inplace.onnx", "tokenizer.json",
@@ -48,7 +54,8 @@ def test_export_writes_every_manifest_field_and_matching_checksums(exported, arc
         assert sha256_file(out / name) == digest
     for check in (m["check"], m["inplace"]["check"]):
         diffs = [v for k, v in check.items() if k.endswith("_diff")]
-        assert len(diffs) == 5 and all(0.0 <= d <= check["tolerance_abs"] for d in diffs)
+        windowed = 2 if m["sliding_window"] else 0   # window_chain, window_tree
+        assert len(diffs) == 5 + windowed and all(0.0 <= d <= check["tolerance_abs"] for d in diffs)
     assert m["inplace"]["file"] == "model_inplace.onnx" and m["inplace"]["graph"] == "fused-inplace-v1"
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.onnx", "model.onnx.data",
                                                     "model_inplace.onnx", "tokenizer.json", "tokenizer_config.json"]
@@ -70,10 +77,10 @@ def test_graph_io_names_and_dynamic_axes_follow_format(exported, arch):
     outputs = {v.name: dims(v) for v in graph.output}
     assert list(inputs)[:3] == ["input_ids", "position_ids", "attention_mask"]
     assert inputs["input_ids"] == ["b", "q"] and inputs["attention_mask"] == ["b", 1, "q", "p_plus_q"]
-    assert inputs["past.1.value"] == ["b", 2 if arch == "qwen2" else 4, "p", 16]
+    assert inputs["past.1.value"] == ["b", KV_HEADS[arch], "p", HEAD_DIM[arch]]
     assert outputs["logits"] == ["b", "kept", 512]   # q - logits_from rows
     assert inputs["logits_from"] == [1]
-    assert outputs["present.0.key"] == ["b", 2 if arch == "qwen2" else 4, "q", 16]
+    assert outputs["present.0.key"] == ["b", KV_HEADS[arch], "q", HEAD_DIM[arch]]
     assert len(inputs) == 3 + 4 + 1 and len(outputs) == 1 + 4
 
     inplace = onnx.load(str(exported(arch) / "model_inplace.onnx")).graph
@@ -82,7 +89,7 @@ def test_graph_io_names_and_dynamic_axes_follow_format(exported, arch):
     assert inputs["attention_mask"] == ["b", 1, "q", "total"]
     assert inputs["seqlens_k"] == ["b"] and inputs["total_sequence_length"] == []
     # present is the past buffer itself: same shape, the same "p"
-    assert outputs["present.1.value"] == inputs["past.1.value"] == ["b", 2 if arch == "qwen2" else 4, "p", 16]
+    assert outputs["present.1.value"] == inputs["past.1.value"] == ["b", KV_HEADS[arch], "p", HEAD_DIM[arch]]
     assert inputs["logits_from"] == [1]
     assert len(inputs) == 5 + 4 + 1 and len(outputs) == 1 + 4
 
@@ -270,7 +277,7 @@ def test_committed_tiny_model_is_small_checked_and_consistent(arch):
     assert (d / "hf" / "model.safetensors").is_file()
     assert not m["source"]["model"].startswith("/")  # machine-independent
     config = json.loads((d / "tokenizer_config.json").read_text())
-    if arch == "qwen2":
+    if arch in ("qwen2", "qwen3"):
         assert "<|im_start|>" in config["chat_template"] and m["eos_token_ids"] == [2, 0]
     else:
         assert "chat_template" not in config

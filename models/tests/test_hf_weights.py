@@ -34,7 +34,8 @@ def test_committed_checkpoints_hash_to_their_record(hf_dir):
 
 def test_committed_dirs_cover_every_hf_checkpoint():
     assert {p.relative_to(MODELS).as_posix() for p in hf_weights.committed_dirs()} == {
-        "pair/hf/draft", "pair/hf/target", "tiny/gpt2/hf", "tiny/gpt_neox/hf", "tiny/llama/hf", "tiny/qwen2/hf"}
+        "pair/hf/draft", "pair/hf/target", "tiny/gpt2/hf", "tiny/gpt_neox/hf", "tiny/llama/hf", "tiny/qwen2/hf",
+        "tiny/mistral/hf", "tiny/qwen3/hf", "tiny/phi3/hf"}
 
 
 @pytest.mark.parametrize("arch", ["gpt_neox", "qwen2"])

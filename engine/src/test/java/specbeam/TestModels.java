@@ -36,7 +36,7 @@ public final class TestModels {
         return root().resolve("models/pair/draft");
     }
 
-    public static final List<String> TINY = List.of("llama", "qwen2", "gpt2", "gpt_neox");
+    public static final List<String> TINY = List.of("llama", "qwen2", "gpt2", "gpt_neox", "mistral", "qwen3", "phi3");
 
     /** Every committed model directory with a goldens.json. */
     public static List<Path> withGoldens() {

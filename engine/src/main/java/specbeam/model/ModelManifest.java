@@ -27,6 +27,7 @@ public record ModelManifest(
         @JsonProperty("hidden_size") int hiddenSize,
         @JsonProperty("vocab_size") int vocabSize,
         @JsonProperty("max_positions") int maxPositions,
+        @JsonProperty("sliding_window") Integer slidingWindow,
         @JsonProperty("bos_token_id") Integer bosTokenId,
         @JsonProperty("eos_token_ids") int[] eosTokenIds,
         @JsonProperty("pad_token_id") Integer padTokenId,
@@ -91,6 +92,10 @@ public record ModelManifest(
             throw new ModelLoadException(file + " has impossible shapes (layers=" + numLayers + ", kv_heads="
                     + numKvHeads + ", head_dim=" + headDim + ", vocab=" + vocabSize + ")");
         }
+        if (slidingWindow != null && slidingWindow < 1) {
+            throw new ModelLoadException(file + " has sliding_window " + slidingWindow
+                    + ": a window holds at least one position (null for full attention; re-export the model)");
+        }
         if (eosTokenIds == null) {
             throw new ModelLoadException(file + " lists no eos_token_ids");
         }
@@ -121,6 +126,15 @@ public record ModelManifest(
     /** Floats in one KV row per layer and kind: {@code kv_heads * head_dim} per position. */
     public int kvWidth() {
         return numKvHeads * headDim;
+    }
+
+    /**
+     * The distance below which a key is attended (FORMAT.md "Sliding window"): a node at position {@code p} sees
+     * the key at position {@code p'} only if {@code p - p' < attentionWindow()}; {@link Integer#MAX_VALUE} for full
+     * attention.
+     */
+    public int attentionWindow() {
+        return slidingWindow == null ? Integer.MAX_VALUE : slidingWindow;
     }
 
     /** Pad id to feed in unused batch slots: the manifest's pad, else its first EOS. */

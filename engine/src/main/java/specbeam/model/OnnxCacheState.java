@@ -48,6 +48,7 @@ abstract class OnnxCacheState implements AutoCloseable {
     final int vocab;
     final int layers;
     final float maskMin;
+    final int window;                    // a node at position p sees keys at positions > p - window (sliding window)
     final boolean logitsFromInput;       // the graphs take logits_from: a call may keep its last positions only
 
     final boolean inplace;               // the model has an in-place graph: rows get one spare slot (stride)
@@ -92,6 +93,7 @@ abstract class OnnxCacheState implements AutoCloseable {
         this.vocab = m.vocabSize();
         this.layers = m.numLayers();
         this.maskMin = (float) m.maskMin();
+        this.window = m.attentionWindow();
         this.logitsFromInput = m.inputs().containsKey("logits_from");
         this.inplace = model.inplaceSession() != null;
         this.callBase = new int[rows];

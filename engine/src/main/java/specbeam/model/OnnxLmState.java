@@ -95,8 +95,8 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                 int at = i * q + j;
                 int base = at * width;
                 mask.put(base, hiddenRow, 0, width);
-                mask.put(base, zeros, 0, len);
                 if (j >= count) {   // padding: sees the prefix and itself, result ignored
+                    mask.put(base, zeros, 0, len);
                     inputIds.put(at, filler);
                     positionIds.put(at, Math.min(len, m.maxPositions() - 1));
                     mask.put(base + col + j, 0f);
@@ -111,8 +111,13 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                 parentOf[self] = parent;
                 depthOf[self] = parent < 0 ? 0 : depthOf[parent] + 1;
                 inputIds.put(at, tokens[i][j]);
-                positionIds.put(at, Math.min(len + depthOf[self], m.maxPositions() - 1));
-                for (int a = self; a >= 0; a = parentOf[a]) {
+                int depth = depthOf[self];
+                positionIds.put(at, Math.min(len + depth, m.maxPositions() - 1));
+                int firstSeen = Math.max(0, len + depth - window + 1);   // the prefix slot s holds position s
+                if (firstSeen < len) {
+                    mask.put(base + firstSeen, zeros, 0, len - firstSeen);
+                }
+                for (int a = self; a >= 0 && depth - depthOf[a] < window; a = parentOf[a]) {
                     mask.put(a >= before ? base + col + (a - before) : base + len + a, 0f);
                 }
             }

@@ -297,13 +297,16 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
                 }
                 live[r]++;
                 inputIds.put(at, tokens[r][j]);
-                positionIds.put(at, Math.min(slotDepth[r][slot], m.maxPositions() - 1));
-                for (int a = slot; a >= 0; a = slotParent[r][a]) {
+                int depth = slotDepth[r][slot];
+                positionIds.put(at, Math.min(depth, m.maxPositions() - 1));
+                int firstSeen = depth - window + 1;   // the earliest position a sliding window lets it see
+                for (int a = slot; a >= 0 && slotDepth[r][a] >= firstSeen; a = slotParent[r][a]) {
                     int node = slotNode[r][a];
                     if (node >= 0) {
                         mask.put(base + col + node, 0f);   // a node of this forward
                     } else if (a < rootChain[r]) {
-                        mask.put(base, zeros, 0, a + 1);        // the whole chain above: one bulk write
+                        int from = Math.max(0, firstSeen);  // root-chain slot s holds position s
+                        mask.put(base + from, zeros, 0, a + 1 - from);   // the chain above: one bulk write
                         break;
                     } else {
                         mask.put(base + a, 0f);

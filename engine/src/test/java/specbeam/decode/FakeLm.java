@@ -30,7 +30,7 @@ final class FakeLm implements LanguageModel {
     }
 
     private FakeLm(int vocab, long seed, double scale, FakeLm base, double noise) {
-        this.manifest = new ModelManifest(ModelManifest.FORMAT, "fake", "Fake", 1, 1, 1, 1, 1, vocab, 512, 1,
+        this.manifest = new ModelManifest(ModelManifest.FORMAT, "fake", "Fake", 1, 1, 1, 1, 1, vocab, 512, null, 1,
                 new int[] {0}, null, "float32", -3.4028234663852886E38, 0, 0, Map.of(), Map.of(), null, Map.of(), null);
         this.seed = seed;
         this.scale = scale;
