@@ -20,15 +20,26 @@ import torch
 MASK_MIN = float(torch.finfo(torch.float32).min)
 
 
+# The second mask of a model whose layers attend differently (FORMAT.md "Sliding window"): the sliding layers'.
+SLIDING_MASK = "attention_mask_sliding"
+
+
 class DecoderWithPast(torch.nn.Module):
-    def __init__(self, model: torch.nn.Module, num_layers: int):
+    """With `sliding`, the input after attention_mask is the sliding layers' mask (SLIDING_MASK), and the two go to
+    the model as transformers' per-layer-type mask mapping; attention_mask is then the full-attention layers'."""
+
+    def __init__(self, model: torch.nn.Module, num_layers: int, sliding: bool = False):
         super().__init__()
         self.model = model
         self.num_layers = num_layers
+        self.sliding = sliding
 
     def forward(self, input_ids, position_ids, attention_mask, *past):
         from transformers import DynamicCache
 
+        if self.sliding:
+            attention_mask = {"full_attention": attention_mask, "sliding_attention": past[0]}
+            past = past[1:]
         pairs = [(past[2 * i], past[2 * i + 1]) for i in range(self.num_layers)]
         cache = DynamicCache(ddp_cache_data=pairs)
         out = self.model(

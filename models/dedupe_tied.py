@@ -59,9 +59,14 @@ def dedupe_tied_embeddings(model) -> int:
 def _outputs(onnx_bytes: bytes, feeds: dict) -> list[np.ndarray]:
     import onnxruntime as ort
 
+    from decoder_wrapper import SLIDING_MASK
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+    names = {i.name for i in session.get_inputs()}
+    if SLIDING_MASK in names and SLIDING_MASK not in feeds:   # a mixed-attention graph: the same mask twice
+        feeds = {**feeds, SLIDING_MASK: feeds["attention_mask"]}
     return session.run(None, feeds)
 
 

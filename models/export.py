@@ -36,7 +36,7 @@ from common import FORMAT, CliError, hf_checkpoint, quiet_libraries, read_manife
 from logits_from import add_to_directory
 
 # model_type values whose export this repository tests (models/tests). Others: --allow-untested.
-SUPPORTED = ("llama", "qwen2", "gpt2", "gpt_neox", "mistral", "qwen3", "phi3")
+SUPPORTED = ("llama", "qwen2", "gpt2", "gpt_neox", "mistral", "qwen3", "phi3", "gemma2", "gemma3_text")
 SPECBEAM_EXPORTER_VERSION = "3"   # 3: the logits_from input (logits_from.py)
 
 
@@ -117,26 +117,28 @@ def probe_shapes(model) -> dict:
 def export_onnx(model, shapes: dict, path: Path, opset: int) -> None:
     import torch
 
-    from decoder_wrapper import DecoderWithPast, MASK_MIN, past_names, present_names
+    from decoder_wrapper import SLIDING_MASK, DecoderWithPast, MASK_MIN, past_names, present_names
 
     n_layers = shapes["num_layers"]
-    wrapper = DecoderWithPast(model, n_layers).eval()
+    sliding = mixed_attention(model.config)
+    masks = ["attention_mask", *([SLIDING_MASK] if sliding else [])]
+    wrapper = DecoderWithPast(model, n_layers, sliding).eval()
     b, q, p = 2, 3, 4  # example sizes; every axis below is dynamic
     example = (
         torch.zeros((b, q), dtype=torch.long),
         torch.arange(p, p + q).expand(b, q).contiguous(),
-        torch.zeros((b, 1, q, p + q)).index_fill_(3, torch.tensor([p + q - 1]), MASK_MIN),
+        *[torch.zeros((b, 1, q, p + q)).index_fill_(3, torch.tensor([p + q - 1]), MASK_MIN) for _ in masks],
         *[torch.zeros((b, shapes["kv_heads"], p, shapes["head_dim"])) for _ in range(2 * n_layers)],
     )
     axes = {"input_ids": {0: "b", 1: "q"}, "position_ids": {0: "b", 1: "q"},
-            "attention_mask": {0: "b", 2: "q", 3: "p_plus_q"}, "logits": {0: "b", 1: "q"},
+            **{m: {0: "b", 2: "q", 3: "p_plus_q"} for m in masks}, "logits": {0: "b", 1: "q"},
             **{n: {0: "b", 2: "p"} for n in past_names(n_layers)},
             **{n: {0: "b", 2: "q"} for n in present_names(n_layers)}}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TracerWarnings about shape-dependent Python control flow
         torch.onnx.export(
             wrapper, example, str(path), dynamo=False, opset_version=opset,
-            input_names=["input_ids", "position_ids", "attention_mask", *past_names(n_layers)],
+            input_names=["input_ids", "position_ids", *masks, *past_names(n_layers)],
             output_names=["logits", *present_names(n_layers)], dynamic_axes=axes)
     _consolidate_external_data(path)
 
@@ -205,22 +207,29 @@ def count_parameters(model) -> tuple[int, int]:
 
 
 def attention_window(config, name="the model"):
-    """The sliding window every layer attends within (a key at position p' is seen from position p only if
-    p - p' < window, as transformers' sliding_window_overlay), or None for full attention. The engine applies
-    it in the explicit mask (FORMAT.md, "Sliding window"), which is one per forward: layers of different kinds
-    (Gemma's alternating local/global layers, Qwen's max_window_layers) are refused."""
+    """The sliding window (a key at position p' is seen from position p only if p - p' < window, as
+    transformers' sliding_window_overlay), or None for full attention. The engine applies it in the explicit
+    mask (FORMAT.md, "Sliding window"); where some layers slide and others attend fully (Gemma 2/3, Qwen's
+    max_window_layers: mixed_attention), the graph takes a second mask for the sliding layers. Other layer
+    kinds (chunked attention, ...) are refused."""
     kinds = set(getattr(config, "layer_types", None) or [])
     window = getattr(config, "sliding_window", None)
     if kinds:
         if kinds == {"full_attention"}:
             return None
-        if kinds == {"sliding_attention"} and isinstance(window, int) and window > 0:
+        if kinds <= {"sliding_attention", "full_attention"} and isinstance(window, int) and window > 0:
             return window
         raise CliError(f"{name!r} uses {sorted(kinds)} layers (sliding_window={window}): the exported graph "
-                       f"takes one explicit mask per forward, so layers attending differently cannot be expressed")
+                       f"expresses full attention and one sliding window, through explicit masks")
     if getattr(config, "use_sliding_window", True) is False:
         return None
     return window if isinstance(window, int) and window > 0 else None
+
+
+def mixed_attention(config) -> bool:
+    """Some layers slide and others attend fully: the graph then takes the sliding layers' mask apart
+    (decoder_wrapper.SLIDING_MASK)."""
+    return set(getattr(config, "layer_types", None) or []) == {"sliding_attention", "full_attention"}
 
 
 def max_positions(config):
@@ -356,7 +365,7 @@ def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict,
     import torch
     import transformers
 
-    from decoder_wrapper import MASK_MIN
+    from decoder_wrapper import MASK_MIN, SLIDING_MASK
 
     config = model.config
     total, non_embedding = count_parameters(model)
@@ -383,6 +392,7 @@ def build_manifest(args, model, tokenizer, shapes: dict, out: Path, check: dict,
         "flops_per_token": 2 * non_embedding + 2 * config.hidden_size * shapes["vocab_size"],
         "inputs": {"input_ids": "input_ids", "position_ids": "position_ids",
                    "attention_mask": "attention_mask",
+                   **({SLIDING_MASK: SLIDING_MASK} if mixed_attention(config) else {}),
                    "past_key": "past.{i}.key", "past_value": "past.{i}.value"},
         "outputs": {"logits": "logits", "present_key": "present.{i}.key",
                     "present_value": "present.{i}.value", "present_holds": "new_tokens_only"},

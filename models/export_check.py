@@ -26,7 +26,7 @@ the goldens rely on.
 import numpy as np
 import torch
 
-from decoder_wrapper import DecoderWithPast, past_names, tree_mask, tree_paths, tree_positions
+from decoder_wrapper import SLIDING_MASK, DecoderWithPast, past_names, tree_mask, tree_paths, tree_positions
 
 CAPACITY = 16  # past slots, most hidden, as the Java engine passes its fixed-capacity cache
 PROMPT_LEN = 6
@@ -74,6 +74,8 @@ class InplaceAdapter:
         feed = {"input_ids": feeds["input_ids"][rows], "position_ids": feeds["position_ids"][rows],
                 "attention_mask": np.ascontiguousarray(feeds["attention_mask"][rows]),
                 "seqlens_k": np.full(b, p + q - 1, np.int32), "total_sequence_length": np.array(p + q, np.int32)}
+        if SLIDING_MASK in {i.name for i in self.session.get_inputs()}:   # the same mask twice if only one is given
+            feed[SLIDING_MASK] = np.ascontiguousarray(feeds.get(SLIDING_MASK, feeds["attention_mask"])[rows])
         for n in pasts:
             past = feeds[n][rows]
             buf = np.zeros(past.shape[:2] + (p + q,) + past.shape[3:], np.float32)
@@ -87,12 +89,26 @@ class InplaceAdapter:
 class _Runner:
     """Runs one input set through ORT and the PyTorch wrapper."""
 
-    def __init__(self, wrapper: DecoderWithPast, session):
+    def __init__(self, wrapper: DecoderWithPast, session, window):
         self.wrapper = wrapper
         self.session = session
-        self.names = ["input_ids", "position_ids", "attention_mask", *past_names(wrapper.num_layers)]
+        self.window = window
+        masks = ["attention_mask", *([SLIDING_MASK] if wrapper.sliding else [])]
+        self.names = ["input_ids", "position_ids", *masks, *past_names(wrapper.num_layers)]
 
-    def both(self, *inputs):
+    def masks(self, parents, visible_past, capacity, rows=1):
+        """The graph's masks for a tree: the one mask (windowed where the model slides), or the full-attention
+        layers' and the sliding layers' of a mixed model."""
+        if self.wrapper.sliding:
+            windows = (None, self.window)
+        else:
+            windows = (self.window,)
+        q = len(parents)
+        return [tree_mask(parents, visible_past, capacity, w).expand(rows, 1, q, capacity + q).contiguous()
+                for w in windows]
+
+    def both(self, ids, positions, masks, *past):
+        inputs = (ids, positions, *masks, *past)
         with torch.no_grad():
             ref = [t.numpy() for t in self.wrapper(*inputs)]
         got = self.session.run(None, {n: t.numpy() for n, t in zip(self.names, inputs)})
@@ -126,12 +142,12 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
                vocab_size: int, tolerance: float, seed: int = 0, inplace: bool = False) -> dict:
     """Run the four scenarios (on the in-place graph's contract with `inplace`), and for a sliding-window model
     the window scenario; return the `check` manifest entry or raise CheckFailed."""
-    from export import attention_window
+    from export import attention_window, mixed_attention
 
     window = attention_window(model.config)
-    wrapper = DecoderWithPast(model, num_layers).eval()
+    wrapper = DecoderWithPast(model, num_layers, mixed_attention(model.config)).eval()
     session = _ort_session(onnx_path)
-    runner = _Runner(wrapper, InplaceAdapter(session) if inplace else session)
+    runner = _Runner(wrapper, InplaceAdapter(session) if inplace else session, window)
     g = torch.Generator().manual_seed(seed)
     diffs, linear, scale = {}, 0.0, 1.0
 
@@ -149,9 +165,9 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
     n, b = PROMPT_LEN, 2
     prompts = torch.randint(0, vocab_size, (b, n), generator=g)
     hidden_past = [torch.randn(b, kv_heads, CAPACITY, head_dim, generator=g) for _ in range(2 * num_layers)]
-    causal = tree_mask(list(range(-1, n - 1)), visible_past=0, capacity=CAPACITY, window=window).expand(b, 1, n, CAPACITY + n)
+    causal = runner.masks(list(range(-1, n - 1)), 0, CAPACITY, rows=b)
     positions = torch.arange(n).expand(b, n)
-    ref, got = runner.both(prompts, positions, causal.contiguous(), *hidden_past)
+    ref, got = runner.both(prompts, positions, causal, *hidden_past)
     record("prefill", ref, got)
     for row in range(b):
         for j in range(n):
@@ -161,8 +177,8 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
     # (b) one decode step: the prompt's k/v in slots 0..n-1 of a CAPACITY buffer.
     buffers = _prompt_buffer(prompt_kv, CAPACITY, b, (kv_heads, head_dim), g)
     step_ids = torch.randint(0, vocab_size, (b, 1), generator=g)
-    step_mask = tree_mask([-1], visible_past=n, capacity=CAPACITY, window=window).expand(b, 1, 1, CAPACITY + 1)
-    ref, got = runner.both(step_ids, torch.full((b, 1), n), step_mask.contiguous(), *buffers)
+    step_mask = runner.masks([-1], n, CAPACITY, rows=b)
+    ref, got = runner.both(step_ids, torch.full((b, 1), n), step_mask, *buffers)
     record("step", ref, got)
     for row in range(b):
         compare_linear(prompts[row].tolist() + [step_ids[row, 0].item()], ref[0][row, 0])
@@ -171,7 +187,7 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
     row0 = [t[:1] for t in buffers]
     for name, parents in (("tree_siblings", SIBLINGS), ("tree_chain", TREE)):
         ids = torch.randint(0, vocab_size, (1, len(parents)), generator=g)
-        mask = tree_mask(parents, visible_past=n, capacity=CAPACITY, window=window)
+        mask = runner.masks(parents, n, CAPACITY)
         ref, got = runner.both(ids, tree_positions(parents, n), mask, *row0)
         record(name, ref, got)
         for j, path in enumerate(tree_paths(parents)):
@@ -184,13 +200,13 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
         ids = torch.randint(0, vocab_size, (1, n_long), generator=g)
         chain = list(range(-1, n_long - 1))
         hidden = [torch.randn(1, kv_heads, CAPACITY, head_dim, generator=g) for _ in range(2 * num_layers)]
-        ref, got = runner.both(ids, torch.arange(n_long).unsqueeze(0), tree_mask(chain, 0, CAPACITY, window), *hidden)
+        ref, got = runner.both(ids, torch.arange(n_long).unsqueeze(0), runner.masks(chain, 0, CAPACITY), *hidden)
         record("window_chain", ref, got)
         for j in range(n_long - WINDOW_ROWS, n_long):
             compare_linear(ids[0, : j + 1].tolist(), ref[0][0, j])
         past = [torch.from_numpy(t) for t in ref[1:]]
         tree_ids = torch.randint(0, vocab_size, (1, len(TREE)), generator=g)
-        ref, got = runner.both(tree_ids, tree_positions(TREE, n_long), tree_mask(TREE, n_long, n_long, window), *past)
+        ref, got = runner.both(tree_ids, tree_positions(TREE, n_long), runner.masks(TREE, n_long, n_long), *past)
         record("window_tree", ref, got)
         for j, path in enumerate(tree_paths(TREE)):
             compare_linear(ids[0].tolist() + [tree_ids[0, k].item() for k in path], ref[0][0, j])

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from onnx import TensorProto, helper, numpy_helper, save
 
-from decoder_wrapper import past_names, present_names
+from decoder_wrapper import SLIDING_MASK, past_names, present_names
 
 MS = "com.microsoft"
 GRAPH_VERSION = "fused-v1"
@@ -77,11 +77,12 @@ class _InplaceAttention:
     def __init__(self, g: _Graph, heads, kv_heads, head_dim):
         self.g, self.heads, self.kv_heads = g, heads, kv_heads
 
-    def __call__(self, i, q, k, v, scale):
+    def __call__(self, i, q, k, v, scale, mask="attention_mask", softcap=None):
         return self.g.op("GroupQueryAttention", [q, k, v, f"past.{i}.key", f"past.{i}.value", "seqlens_k",
-                                                 "total_sequence_length", "", "", "", "attention_mask"],
+                                                 "total_sequence_length", "", "", "", mask],
                          [self.g.name("context"), f"present.{i}.key", f"present.{i}.value"], domain=MS,
-                         num_heads=self.heads, kv_num_heads=self.kv_heads, scale=scale)[0]
+                         num_heads=self.heads, kv_num_heads=self.kv_heads, scale=scale,
+                         **({"softcap": float(softcap)} if softcap else {}))[0]
 
 
 class _Attention:
@@ -89,15 +90,17 @@ class _Attention:
     additive mask as attention_bias; kv heads repeated for grouped-query attention."""
 
     def __init__(self, g: _Graph, heads, kv_heads, head_dim):
-        self.g, self.heads, self.group = g, heads, heads // kv_heads
+        self.g, self.heads, self.group, self.head_dim = g, heads, heads // kv_heads, head_dim
         self.kv_shape = g.const("kv_shape", np.array([0, 0, kv_heads, head_dim], np.int64))   # [b, q, kv, hd]
         if self.group > 1:
             self.expand = g.const("gqa_expand", np.array([1, 1, self.group, 1, 1], np.int64))
             self.axis = g.const("gqa_axis", np.array([2], np.int64))
             self.heads_shape = g.const("gqa_heads", np.array([0, heads, -1, head_dim], np.int64))
 
-    def __call__(self, i, q, k, v, scale):
-        """q: [b, q, heads * hd], k/v: [b, q, kv_heads * hd] (rotary applied) -> context [b, q, heads * hd]."""
+    def __call__(self, i, q, k, v, scale, mask="attention_mask", softcap=None):
+        """q: [b, q, heads * hd], k/v: [b, q, kv_heads * hd] (rotary applied) -> context [b, q, heads * hd];
+        `mask` is the graph input layer i attends with (the sliding layers' own, in a mixed model). With
+        `softcap` (Gemma 2), which MultiHeadAttention has no attribute for, the attention is spelled out."""
         g = self.g
         present_k = g.op("Transpose", [g.op("Reshape", [k, self.kv_shape])], [f"present.{i}.key"], perm=[0, 2, 1, 3])
         present_v = g.op("Transpose", [g.op("Reshape", [v, self.kv_shape])], [f"present.{i}.value"],
@@ -107,20 +110,37 @@ class _Attention:
         if self.group > 1:
             keys, values = (g.op("Reshape", [g.op("Expand", [g.op("Unsqueeze", [t, self.axis]), self.expand]),
                                              self.heads_shape]) for t in (keys, values))
-        return g.op("MultiHeadAttention", [q, keys, values, "", "", "attention_mask"], domain=MS,
+        if softcap:
+            return self._softcapped(q, keys, values, scale, mask, softcap)
+        return g.op("MultiHeadAttention", [q, keys, values, "", "", mask], domain=MS,
                     num_heads=self.heads, scale=scale)
 
+    def _softcapped(self, q, keys, values, scale, mask, softcap):
+        """softmax(cap * tanh(q k^T * scale / cap) + mask) v, in Gemma 2's eager order; keys/values
+        [b, heads, p + q, hd]."""
+        g = self.g
+        q = g.op("Transpose", [g.op("Reshape", [q, g.const("q_heads", np.array([0, 0, self.heads, self.head_dim],
+                                                                                np.int64))])], perm=[0, 2, 1, 3])
+        scores = g.op("Mul", [g.op("MatMul", [q, g.op("Transpose", [keys], perm=[0, 1, 3, 2])]),
+                              g.const("scale", np.array(scale, np.float32))])
+        cap = g.const("softcap", np.array(softcap, np.float32))
+        scores = g.op("Add", [g.op("Mul", [g.op("Tanh", [g.op("Div", [scores, cap])]), cap]), mask])
+        context = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), values])      # [b, heads, q, hd]
+        return g.op("Reshape", [g.op("Transpose", [context], perm=[0, 2, 1, 3]),
+                                g.const("context_shape", np.array([0, 0, self.heads * self.head_dim], np.int64))])
 
-def _lm_head(g: _Graph, h, head, embedding, embed_name):
-    """logits = h @ head.weight.T (+ bias); a head tied to the embedding reuses its initializer."""
+
+def _lm_head(g: _Graph, h, head, embedding, embed_name, name="logits"):
+    """`name` (default the graph output) = h @ head.weight.T (+ bias); a head tied to the embedding reuses its
+    initializer. Returns the output's name (a generated one for name=None)."""
     if head.weight is embedding:   # tied: stored once, transposed in-graph (ONNX Runtime folds it at load)
         weight = g.op("Transpose", [embed_name], perm=[1, 0])
     else:
         weight = g.weight("lm_head", head.weight.T)
+    out = [name] if name else 1
     if getattr(head, "bias", None) is None:
-        g.op("MatMul", [h, weight], ["logits"])
-    else:
-        g.op("Add", [g.op("MatMul", [h, weight]), g.weight("lm_bias", head.bias)], ["logits"])
+        return g.op("MatMul", [h, weight], out)
+    return g.op("Add", [g.op("MatMul", [h, weight]), g.weight("lm_bias", head.bias)], out)
 
 
 def _linear_t(layers):
@@ -165,10 +185,12 @@ def _gate_up(mlp):
     return _linear_t([mlp.gate_proj, mlp.up_proj])[0]
 
 
-def _head_norm(g: _Graph, t, norm, heads, head_dim, eps):
-    """Qwen3's per-head RMSNorm of q or k ([b, q, heads * hd]) over head_dim, before the rotary embedding."""
+def _head_norm(g: _Graph, t, norm, heads, head_dim, eps, weight=None):
+    """Qwen3's (Gemma 3's: `weight` = 1 + w) per-head RMSNorm of q or k ([b, q, heads * hd]) over head_dim, before
+    the rotary embedding."""
     per_head = g.op("Reshape", [t, g.const("heads_shape", np.array([0, 0, heads, head_dim], np.int64))])
-    normed = g.op("SimplifiedLayerNormalization", [per_head, g.weight("head_norm", norm.weight)], axis=-1,
+    weight = norm.weight if weight is None else weight
+    normed = g.op("SimplifiedLayerNormalization", [per_head, g.weight("head_norm", weight)], axis=-1,
                   epsilon=eps, stash_type=1)
     return g.op("Reshape", [normed, g.const("flat_shape", np.array([0, 0, heads * head_dim], np.int64))])
 
@@ -237,6 +259,99 @@ def _llama(model, g: _Graph, n_layers):
                       [residual_in, x, g.weight("ln_final", model.model.norm.weight)], outputs=4, domain=MS,
                       epsilon=eps)
     _lm_head(g, h, model.lm_head, model.model.embed_tokens.weight, embed)
+    return kv_heads, head_dim
+
+
+class _LayerRotary:
+    """One layer type's rotary embedding of a Gemma 3 model (its rotary module takes the type as an argument;
+    Gemma 2's has one for all layers)."""
+
+    def __init__(self, rotary, layer_type):
+        self.rotary, self.layer_type = rotary, layer_type
+        self.per_type = isinstance(rotary.rope_type, dict)
+        self.rope_type = rotary.rope_type[layer_type] if self.per_type else rotary.rope_type
+
+    def __call__(self, x, positions):
+        return self.rotary(x, positions, self.layer_type) if self.per_type else self.rotary(x, positions)
+
+
+def _gemma(model, g: _Graph, n_layers):
+    """Gemma 2 and Gemma 3 (text): embeddings scaled by sqrt(hidden), (1 + w) RMSNorms (the 1 + w is the
+    initializer), norms before and after attention and MLP, query_pre_attn_scalar, GELU (tanh), sliding layers
+    with their own mask (SLIDING_MASK), a final logit soft-cap where set; Gemma 2's attention-logit soft-cap
+    (spelled out, _Attention._softcapped); Gemma 3's per-head q/k norms and its sliding layers' own rotary base."""
+    from export import max_positions
+
+    config = model.config
+    if config.hidden_activation != "gelu_pytorch_tanh":
+        raise Unfusable(f"activation {config.hidden_activation!r}")
+    softcap = getattr(config, "attn_logit_softcapping", None)
+    text = model.model
+    heads, kv_heads = config.num_attention_heads, config.num_key_value_heads
+    head_dim = text.layers[0].self_attn.head_dim
+    eps = float(config.rms_norm_eps)
+    rotary = {}
+    for kind in sorted(set(config.layer_types)):
+        cos, sin = _rotary_caches(_LayerRotary(text.rotary_emb, kind), head_dim, max_positions(config))
+        rotary[kind] = (g.const("cos_cache", cos), g.const("sin_cache", sin))
+        if 2 * cos.shape[-1] != head_dim:
+            raise Unfusable("a partial rotary embedding in Gemma")
+    attention = g.attention(g, heads, kv_heads, head_dim)
+    q_size, kv_size = heads * head_dim, kv_heads * head_dim
+    qkv_split = g.const("qkv_split", np.array([q_size, kv_size, kv_size], np.int64))
+    mlp_split = g.const("mlp_split", np.array([config.intermediate_size] * 2, np.int64))
+    one_plus = lambda norm: norm.weight.detach().float() + 1.0   # Gemma3RMSNorm: x_normed * (1.0 + w), float32
+
+    embed = g.weight("embed", text.embed_tokens.weight)
+    scale = g.const("embed_scale", np.array(text.embed_tokens.embed_scale.to(torch.float32).item(), np.float32))
+    x = g.op("Mul", [g.op("Gather", [embed, "input_ids"]), scale])
+    pending = None   # the previous MLP's normed output, still to be added to the residual stream x
+    for i, layer in enumerate(text.layers[:n_layers]):
+        attn, mlp = layer.self_attn, layer.mlp
+        kind = config.layer_types[i]
+        if pending is None:
+            h = g.op("SimplifiedLayerNormalization", [x, g.weight("ln_in", one_plus(layer.input_layernorm))],
+                     axis=-1, epsilon=eps, stash_type=1)
+        else:
+            h, _, _, x = g.op("SkipSimplifiedLayerNormalization",
+                              [pending, x, g.weight("ln_in", one_plus(layer.input_layernorm))], outputs=4,
+                              domain=MS, epsilon=eps)
+        w, b = _qkv(attn)
+        qkv = g.op("MatMul", [h, g.weight("qkv", w)])
+        if b is not None:
+            qkv = g.op("Add", [qkv, g.weight("qkv_bias", b)])
+        q, k, v = g.op("Split", [qkv, qkv_split], outputs=3, axis=-1)
+        if hasattr(attn, "q_norm"):   # Gemma 3
+            q = _head_norm(g, q, attn.q_norm, heads, head_dim, eps, one_plus(attn.q_norm))
+            k = _head_norm(g, k, attn.k_norm, kv_heads, head_dim, eps, one_plus(attn.k_norm))
+        cos_cache, sin_cache = rotary[kind]
+        q = g.op("RotaryEmbedding", [q, "position_ids", cos_cache, sin_cache], domain=MS, interleaved=0,
+                 num_heads=heads)
+        k = g.op("RotaryEmbedding", [k, "position_ids", cos_cache, sin_cache], domain=MS, interleaved=0,
+                 num_heads=kv_heads)
+        mask = SLIDING_MASK if kind == "sliding_attention" else "attention_mask"
+        context = attention(i, q, k, v, float(attn.scaling), mask, softcap)
+        attn_out = g.op("MatMul", [context, g.weight("o_proj", attn.o_proj.weight.T)])
+        attn_out = g.op("SimplifiedLayerNormalization",
+                        [attn_out, g.weight("ln_post_attn", one_plus(layer.post_attention_layernorm))], axis=-1,
+                        epsilon=eps, stash_type=1)
+        h, _, _, x = g.op("SkipSimplifiedLayerNormalization",
+                          [attn_out, x, g.weight("ln_pre_ff", one_plus(layer.pre_feedforward_layernorm))],
+                          outputs=4, domain=MS, epsilon=eps)
+        gate, up = g.op("Split", [g.op("MatMul", [h, g.weight("gate_up", _gate_up(mlp))]), mlp_split], outputs=2,
+                        axis=-1)
+        act = g.op("FastGelu", [gate], domain=MS)   # 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+        mlp_out = g.op("MatMul", [g.op("Mul", [act, up]), g.weight("down", mlp.down_proj.weight.T)])
+        pending = g.op("SimplifiedLayerNormalization",
+                       [mlp_out, g.weight("ln_post_ff", one_plus(layer.post_feedforward_layernorm))], axis=-1,
+                       epsilon=eps, stash_type=1)
+    h, _, _, _ = g.op("SkipSimplifiedLayerNormalization", [pending, x, g.weight("ln_final", one_plus(text.norm))],
+                      outputs=4, domain=MS, epsilon=eps)
+    cap = getattr(config, "final_logit_softcapping", None)
+    logits = _lm_head(g, h, model.lm_head, text.embed_tokens.weight, embed, name="logits" if cap is None else None)
+    if cap is not None:   # logits = tanh(logits / cap) * cap
+        c = g.const("softcap", np.array(cap, np.float32))
+        g.op("Mul", [g.op("Tanh", [g.op("Div", [logits, c])]), c], ["logits"])
     return kv_heads, head_dim
 
 
@@ -346,16 +461,21 @@ def _gpt_neox(model, g: _Graph, n_layers):
 INLINE_LIMIT = 1_800_000_000
 STAGING_SUFFIX = ".staging.data"
 
-BUILDERS = {"llama": _llama, "qwen2": _llama, "mistral": _llama, "qwen3": _llama, "phi3": _llama, "gpt2": _gpt2,
-            "gpt_neox": _gpt_neox}
+BUILDERS = {"llama": _llama, "qwen2": _llama, "mistral": _llama, "qwen3": _llama, "phi3": _llama,
+            "gemma2": _gemma, "gemma3_text": _gemma, "gpt2": _gpt2, "gpt_neox": _gpt_neox}
 
 
 def build(model, shapes: dict, path, opset: int, inplace: bool = False) -> None:
     """Write the fused graph of `model` to `path` (the in-place GroupQueryAttention graph with `inplace`), or
     raise Unfusable."""
+    from export import mixed_attention
+
     builder = BUILDERS.get(model.config.model_type)
     if builder is None:
         raise Unfusable(f"no fused builder for model_type {model.config.model_type!r}")
+    sliding = mixed_attention(model.config)
+    if sliding and builder is not _gemma:
+        raise Unfusable("layers of two attention kinds (the builder gives every layer one mask)")
     n_layers = shapes["num_layers"]
     g = _Graph(_InplaceAttention if inplace else _Attention)
     kv_heads, head_dim = builder(model, g, n_layers)
@@ -365,8 +485,8 @@ def build(model, shapes: dict, path, opset: int, inplace: bool = False) -> None:
     kv = lambda name, axis: helper.make_tensor_value_info(name, f32, ["b", kv_heads, axis, head_dim])
     inputs = [helper.make_tensor_value_info("input_ids", i64, ["b", "q"]),
               helper.make_tensor_value_info("position_ids", i64, ["b", "q"]),
-              helper.make_tensor_value_info("attention_mask", f32,
-                                            ["b", 1, "q", "total" if inplace else "p_plus_q"]),
+              *[helper.make_tensor_value_info(name, f32, ["b", 1, "q", "total" if inplace else "p_plus_q"])
+                for name in ["attention_mask", *([SLIDING_MASK] if sliding else [])]],
               *([helper.make_tensor_value_info("seqlens_k", i32, ["b"]),
                  helper.make_tensor_value_info("total_sequence_length", i32, [])] if inplace else []),
               *[kv(n, "p") for n in past_names(n_layers)]]

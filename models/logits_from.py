@@ -38,8 +38,8 @@ _AXIS = "logits_from.axis"
 def add(model) -> bool:
     """Adds the input to `model` (onnx.ModelProto) in place; False if it has it already.
 
-    The lm_head is the MatMul whose output is `logits` (or feeds the Add of its bias); its activation input
-    is sliced along the token axis."""
+    The lm_head is the MatMul whose output is `logits`, or reaches it through per-position Add/Mul/Div/Tanh with
+    constants (a bias, a soft-cap); its activation input is sliced along the token axis."""
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
@@ -47,10 +47,13 @@ def add(model) -> bool:
         return False
     producer = {out: node for node in graph.node for out in node.output}
     head = producer.get("logits")
-    if head is not None and head.op_type == "Add":
-        head = next((producer[x] for x in head.input if x in producer and producer[x].op_type == "MatMul"), None)
+    # a bias and a soft-cap (Gemma: tanh(logits / c) * c) are per position: walk up through them to the MatMul
+    while head is not None and head.op_type in ("Add", "Mul", "Div", "Tanh"):
+        data = [x for x in head.input if x in producer and producer[x].op_type != "Constant"]
+        head = producer[data[0]] if len(data) == 1 else None
     if head is None or head.op_type != "MatMul":
-        raise CliError("the graph's 'logits' output does not come from a MatMul (+ bias): cannot add logits_from")
+        raise CliError("the graph's 'logits' output does not come from a MatMul (+ bias, soft-cap): cannot add "
+                       "logits_from")
     hidden = head.input[0]
     kept = f"{hidden}.kept"
     at = list(graph.node).index(head)
@@ -82,7 +85,7 @@ def _feeds(session, manifest: dict, q: int, rng) -> dict:
             feeds[name] = rng.integers(0, manifest["vocab_size"], (2, q), dtype=np.int64)
         elif name == names["position_ids"]:
             feeds[name] = np.tile(np.arange(q, dtype=np.int64), (2, 1))
-        elif name == names["attention_mask"]:
+        elif name in (names["attention_mask"], names.get("attention_mask_sliding")):
             mask = np.full((2, 1, q, q), np.finfo(np.float32).min, np.float32)
             mask[:, :, np.tril(np.ones((q, q), bool))] = 0
             feeds[name] = mask

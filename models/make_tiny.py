@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Build the tiny random test models in models/tiny/<arch>/ (llama, qwen2, mistral, qwen3, phi3, gpt2, gpt_neox).
+"""Build the tiny random test models in models/tiny/<arch>/ (llama, qwen2, mistral, qwen3, phi3, gemma2, gemma3,
+gpt2, gpt_neox).
 
     python models/make_tiny.py [--out models/tiny] [--arch llama ...]
 
@@ -14,8 +15,8 @@ would be a near-tie and goldens could not tell a bug from float noise. We init w
 the logits without changing the greedy argmax: the median greedy top-1/top-2 gap is then ~2
 logits and only ~2% of beam steps have a candidate gap below 1e-3 (goldens.json step_gaps).
 Reproducible: same seed, same stdlib text (Python 3.11) -> same tokenizer and weights. The seed is SEED, or the
-arch's own `seed`: for mistral, qwen3 and phi3 the first of SEED + 1, + 2, ... whose goldens have at least 8 beam
-cases finishing early on the likely EOS (test_goldens; at SEED they had 6-7).
+arch's own `seed`: for mistral, gemma2 and gemma3 SEED + 1, the first seed whose goldens have at least 8 beam cases
+finishing early on the likely EOS (test_goldens; at SEED they had 3-7).
 """
 
 import argparse
@@ -37,6 +38,8 @@ CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\
 # Per architecture: special tokens (ids 0..k-1 in this order), their roles, config kwargs.
 DIMS = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
             max_position_embeddings=256)
+# the architectures added later are half as wide (head_dim 8): models/ stays within its 40 MiB (test_hf_weights)
+SMALL = dict(DIMS, hidden_size=32, intermediate_size=64)
 ARCHS = {
     "llama": dict(specials=["<unk>", "<s>", "</s>"], bos="<s>", eos=["</s>"], pad=None, unk="<unk>",
                   add_bos=True, config=dict(DIMS, num_key_value_heads=4, tie_word_embeddings=False)),
@@ -46,19 +49,36 @@ ARCHS = {
                   config=dict(DIMS, num_key_value_heads=2, tie_word_embeddings=True)),
     # Mistral: Llama's layers with a sliding window, here 12 so that the goldens' 40-token prompts are over 3x it
     "mistral": dict(specials=["<unk>", "<s>", "</s>"], bos="<s>", eos=["</s>"], pad=None, unk="<unk>",
-                    add_bos=True, seed=1237, config=dict(DIMS, num_key_value_heads=2, sliding_window=12,
+                    add_bos=True, seed=1235, config=dict(SMALL, num_key_value_heads=2, sliding_window=12,
                                               tie_word_embeddings=False)),
-    # Qwen3: per-head q/k RMSNorm and a head_dim (32) that is not hidden_size / heads (16), tied embeddings
+    # Qwen3: per-head q/k RMSNorm and a head_dim (16) that is not hidden_size / heads (8), tied embeddings
     "qwen3": dict(specials=["<|endoftext|>", "<|im_start|>", "<|im_end|>"], bos=None,
                   eos=["<|im_end|>", "<|endoftext|>"], pad="<|endoftext|>", unk=None, add_bos=False,
-                  chat_template=CHATML, seed=1239,
-                  config=dict(DIMS, num_key_value_heads=2, head_dim=32, tie_word_embeddings=True)),
+                  chat_template=CHATML,
+                  config=dict(SMALL, num_key_value_heads=2, head_dim=16, tie_word_embeddings=True)),
     # Phi-3: fused qkv_proj and gate_up_proj, a partial rotary (half of each head) and a 13-token sliding window
     "phi3": dict(specials=["<unk>", "<s>", "<|endoftext|>", "<|end|>"], bos="<s>", eos=["<|end|>", "<|endoftext|>"],
-                 pad="<|endoftext|>", unk="<unk>", add_bos=True, seed=1235,
-                 config=dict(DIMS, num_key_value_heads=2, sliding_window=13, tie_word_embeddings=False,
+                 pad="<|endoftext|>", unk="<unk>", add_bos=True,
+                 config=dict(SMALL, num_key_value_heads=2, sliding_window=13, tie_word_embeddings=False,
                              rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
                                               "partial_rotary_factor": 0.5})),
+    # Gemma 2: alternating sliding (window 8) and full layers, attention and final logit soft-caps, (1 + w) norms,
+    # scaled embeddings, query_pre_attn_scalar. Untied head (real Gemma ties it): with random weights,
+    # sqrt(hidden)-scaled embeddings and a tied head, every generation repeats its last token and no golden could
+    # tell a window from none
+    "gemma2": dict(specials=["<pad>", "<eos>", "<bos>", "<unk>"], bos="<bos>", eos=["<eos>"], pad="<pad>",
+                   unk="<unk>", add_bos=True, one_plus_norm=True, seed=1235,
+                   config=dict(SMALL, num_key_value_heads=2, head_dim=8, query_pre_attn_scalar=8, sliding_window=8,
+                               layer_types=["sliding_attention", "full_attention"], attn_logit_softcapping=50.0,
+                               final_logit_softcapping=30.0, tie_word_embeddings=False)),
+    # Gemma 3 (text): as Gemma 2 without the soft-caps, with per-head q/k norms and a rotary base of its own for
+    # the sliding layers (untied too)
+    "gemma3": dict(model_type="gemma3_text", specials=["<pad>", "<eos>", "<bos>", "<unk>"], bos="<bos>",
+                   eos=["<eos>"], pad="<pad>", unk="<unk>", add_bos=True, one_plus_norm=True, seed=1235,
+                   config=dict(SMALL, num_key_value_heads=2, head_dim=8, query_pre_attn_scalar=8, sliding_window=8,
+                               layer_types=["sliding_attention", "full_attention"], tie_word_embeddings=False,
+                               rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+                                                "full_attention": {"rope_type": "default", "rope_theta": 1e6}})),
     "gpt2": dict(specials=["<|endoftext|>"], bos="<|endoftext|>", eos=["<|endoftext|>"], pad=None,
                  unk=None, add_bos=False,
                  config=dict(n_embd=64, n_layer=2, n_head=4, n_inner=128, n_positions=256)),
@@ -69,6 +89,7 @@ ARCHS = {
 
 
 FINAL_NORM = {"llama": "model.norm", "qwen2": "model.norm", "mistral": "model.norm", "qwen3": "model.norm",
+              "gemma2": "model.norm", "gemma3": "model.norm",
               "phi3": "model.norm", "gpt2": "transformer.ln_f",
               "gpt_neox": "gpt_neox.final_layer_norm"}
 
@@ -117,14 +138,17 @@ def build_model(arch: str, spec: dict, tok):
 
     eos = [tid(t) for t in spec["eos"]]
     config = AutoConfig.for_model(
-        arch, vocab_size=VOCAB, initializer_range=INIT_STD, bos_token_id=tid(spec["bos"]),
+        spec.get("model_type", arch), vocab_size=VOCAB, initializer_range=INIT_STD, bos_token_id=tid(spec["bos"]),
         eos_token_id=eos[0], pad_token_id=tid(spec["pad"]), **spec["config"])
     torch.manual_seed(spec.get("seed", SEED))
     model = AutoModelForCausalLM.from_config(config, attn_implementation="eager").eval()
     final_norm = model.get_submodule(FINAL_NORM[arch])
     with torch.no_grad():
         for p in final_norm.parameters():  # weight (and bias): logits scale by LOGIT_SCALE
-            p.mul_(LOGIT_SCALE)
+            if spec.get("one_plus_norm"):   # Gemma's norm multiplies by (1 + w): 1 + w' = LOGIT_SCALE (1 + w)
+                p.mul_(LOGIT_SCALE).add_(LOGIT_SCALE - 1)
+            else:
+                p.mul_(LOGIT_SCALE)
     model.generation_config = GenerationConfig(
         bos_token_id=tid(spec["bos"]), eos_token_id=eos if len(eos) > 1 else eos[0],
         pad_token_id=tid(spec["pad"]))

@@ -18,7 +18,8 @@ for _hf in hf_weights.committed_dirs():   # the checkpoints the tests load, rebu
 torch.set_num_threads(1)  # tiny models: a second thread only adds contention on a 2-core machine
 
 TINY = MODELS / "tiny"
-ARCHS = ["llama", "qwen2", "gpt2", "gpt_neox", "mistral", "qwen3", "phi3"]
+ARCHS = ["llama", "qwen2", "gpt2", "gpt_neox", "mistral", "qwen3", "phi3", "gemma2", "gemma3"]
+FUSED = list(ARCHS)   # every tiny model has the fused graph (and the in-place one)
 
 
 @pytest.fixture(scope="session")

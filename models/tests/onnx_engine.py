@@ -6,7 +6,7 @@ import numpy as np
 import onnxruntime as ort
 
 import logits_from
-from decoder_wrapper import MASK_MIN
+from decoder_wrapper import MASK_MIN, SLIDING_MASK
 
 
 class Engine:
@@ -34,14 +34,22 @@ class Engine:
         q = len(ids)
         first = self.length if self.inplace else self.capacity   # mask column of the first new token
         window = self.manifest.get("sliding_window") or (1 << 30)
+        mixed = SLIDING_MASK in self.manifest["inputs"]   # full layers take attention_mask, sliding ones the other
         pos = np.array(positions)
-        mask = np.full((1, 1, q, first + q), MASK_MIN, dtype=np.float32)
-        past_seen = pos[:, None] - np.arange(self.length)[None, :] < window
-        mask[0, 0, :, : self.length] = np.where(past_seen, 0.0, MASK_MIN)
-        new_seen = np.asarray(new_mask, bool) & (pos[:, None] - pos[None, :] < window)
-        mask[0, 0, :, first:] = np.where(new_seen, 0.0, MASK_MIN)
+
+        def mask_for(w):
+            mask = np.full((1, 1, q, first + q), MASK_MIN, dtype=np.float32)
+            past_seen = pos[:, None] - np.arange(self.length)[None, :] < w
+            mask[0, 0, :, : self.length] = np.where(past_seen, 0.0, MASK_MIN)
+            new_seen = np.asarray(new_mask, bool) & (pos[:, None] - pos[None, :] < w)
+            mask[0, 0, :, first:] = np.where(new_seen, 0.0, MASK_MIN)
+            return mask
+
         feed = {"input_ids": np.array([ids], dtype=np.int64),
-                "position_ids": np.array([positions], dtype=np.int64), "attention_mask": mask}
+                "position_ids": np.array([positions], dtype=np.int64),
+                "attention_mask": mask_for(1 << 30 if mixed else window)}
+        if mixed:
+            feed[SLIDING_MASK] = mask_for(window)
         if self.inplace:
             feed["seqlens_k"] = np.array([self.length + q - 1], np.int32)
             feed["total_sequence_length"] = np.array(self.length + q, np.int32)

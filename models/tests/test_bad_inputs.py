@@ -109,37 +109,54 @@ def test_hf_baseline_refuses_a_draft_with_another_vocabulary(tmp_path, capsys):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_layers_of_different_attention_kinds_are_rejected(tmp_path, capsys):
-    """One explicit mask per forward cannot give some layers a sliding window and others full attention."""
+def test_sliding_layers_without_a_window_are_rejected(tmp_path, capsys):
+    """A config that names sliding layers but no window cannot be expressed, and is not guessed."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     config = Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, use_sliding_window=True,
-                         sliding_window=8, max_window_layers=1)
+                         num_attention_heads=2, num_key_value_heads=1, use_sliding_window=False,
+                         layer_types=["sliding_attention", "full_attention"])
     Qwen2ForCausalLM(config).save_pretrained(tmp_path / "swa")
     rc = run_cli(export.main, ["--model", str(tmp_path / "swa"), "--out", str(tmp_path / "out")])
-    assert_clean_error(capsys, rc, "sliding_attention", "layers attending differently")
+    assert_clean_error(capsys, rc, "sliding_attention", "sliding_window=None")
     assert not (tmp_path / "out").exists()
+
+
+def _tiny_qwen2_with(tmp_path, **kwargs):
+    """A one- or two-layer Qwen2 with the tiny qwen2's tokenizer, in tmp_path/swa."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    tiny = json.loads((TINY / "qwen2" / "hf" / "config.json").read_text())
+    torch.manual_seed(0)
+    config = Qwen2Config(vocab_size=tiny["vocab_size"], hidden_size=16, intermediate_size=32, num_attention_heads=2,
+                         num_key_value_heads=1, max_position_embeddings=128, bos_token_id=tiny.get("bos_token_id"),
+                         eos_token_id=tiny["eos_token_id"], pad_token_id=tiny.get("pad_token_id"), **kwargs)
+    Qwen2ForCausalLM(config).save_pretrained(tmp_path / "swa")
+    for name in ("tokenizer.json", "tokenizer_config.json"):   # the tiny qwen2's tokenizer (same vocabulary)
+        shutil.copyfile(TINY / "qwen2" / "hf" / name, tmp_path / "swa" / name)
+    return tmp_path / "swa"
+
+
+def test_sliding_and_full_layers_get_a_mask_each_in_the_traced_graph(tmp_path):
+    """Qwen2 with max_window_layers below its layer count: one full and one sliding layer. The fused builder gives
+    every layer one mask, so the traced graph is written, with the sliding layers' mask as a second input, and the
+    check (windowed scenarios included) holds it to HF's own forward."""
+    d = _tiny_qwen2_with(tmp_path, num_hidden_layers=2, use_sliding_window=True, sliding_window=8,
+                         max_window_layers=1)
+    export.main(["--model", str(d), "--out", str(tmp_path / "out")])
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["graph"] == "traced" and manifest["sliding_window"] == 8
+    assert manifest["inputs"]["attention_mask_sliding"] == "attention_mask_sliding"
+    assert manifest["check"]["window_checked"] and manifest["check"]["window_tree_max_abs_diff"] < 1e-4
 
 
 def test_a_sliding_window_on_every_layer_is_exported_with_its_window_checked(tmp_path):
     """All layers sliding (window 8, shorter than the check's prompts): the window goes to the manifest and the
     check's windowed masks agree with HF's own sliding-window forward, so the fused graph is kept."""
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    import torch
-
-    tiny = json.loads((TINY / "qwen2" / "hf" / "config.json").read_text())
-    torch.manual_seed(0)
-    config = Qwen2Config(vocab_size=tiny["vocab_size"], hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=1, use_sliding_window=True,
-                         sliding_window=8, max_window_layers=0, max_position_embeddings=128,
-                         bos_token_id=tiny.get("bos_token_id"), eos_token_id=tiny["eos_token_id"],
-                         pad_token_id=tiny.get("pad_token_id"))
-    Qwen2ForCausalLM(config).save_pretrained(tmp_path / "swa")
-    for name in ("tokenizer.json", "tokenizer_config.json"):   # the tiny qwen2's tokenizer (same vocabulary)
-        shutil.copyfile(TINY / "qwen2" / "hf" / name, tmp_path / "swa" / name)
-    export.main(["--model", str(tmp_path / "swa"), "--out", str(tmp_path / "out")])
+    d = _tiny_qwen2_with(tmp_path, num_hidden_layers=1, use_sliding_window=True, sliding_window=8,
+                         max_window_layers=0)
+    export.main(["--model", str(d), "--out", str(tmp_path / "out")])
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["sliding_window"] == 8 and manifest["graph"] == "fused-v1"
     assert manifest["check"]["window_checked"] and manifest["check"]["window_tree_max_abs_diff"] < 1e-4

@@ -36,7 +36,8 @@ public final class TestModels {
         return root().resolve("models/pair/draft");
     }
 
-    public static final List<String> TINY = List.of("llama", "qwen2", "gpt2", "gpt_neox", "mistral", "qwen3", "phi3");
+    public static final List<String> TINY = List.of("llama", "qwen2", "gpt2", "gpt_neox", "mistral", "qwen3", "phi3", "gemma2",
+            "gemma3");
 
     /** Every committed model directory with a goldens.json. */
     public static List<Path> withGoldens() {

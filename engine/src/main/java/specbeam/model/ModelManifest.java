@@ -56,6 +56,8 @@ public record ModelManifest(
     }
 
     public static final String FORMAT = "specbeam-onnx-v1";
+    /** The {@code inputs} key of the sliding layers' mask in a model whose layers attend differently (Gemma). */
+    public static final String SLIDING_MASK = "attention_mask_sliding";
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
 
@@ -95,6 +97,10 @@ public record ModelManifest(
         if (slidingWindow != null && slidingWindow < 1) {
             throw new ModelLoadException(file + " has sliding_window " + slidingWindow
                     + ": a window holds at least one position (null for full attention; re-export the model)");
+        }
+        if (inputs != null && inputs.containsKey(SLIDING_MASK) && slidingWindow == null) {
+            throw new ModelLoadException(file + " has a '" + SLIDING_MASK + "' input but no sliding_window (re-export "
+                    + "the model)");
         }
         if (eosTokenIds == null) {
             throw new ModelLoadException(file + " lists no eos_token_ids");

@@ -48,7 +48,8 @@ abstract class OnnxCacheState implements AutoCloseable {
     final int vocab;
     final int layers;
     final float maskMin;
-    final int window;                    // a node at position p sees keys at positions > p - window (sliding window)
+    final int window;                    // mask: a node at position p sees keys at positions > p - window
+    final int slidingWindow;             // maskSliding: the same for the sliding layers of a mixed model
     final boolean logitsFromInput;       // the graphs take logits_from: a call may keep its last positions only
 
     final boolean inplace;               // the model has an in-place graph: rows get one spare slot (stride)
@@ -64,6 +65,8 @@ abstract class OnnxCacheState implements AutoCloseable {
     LongBuffer inputIds;                 // (rows, maxQ)
     LongBuffer positionIds;              // (rows, maxQ)
     FloatBuffer mask;                    // (rows, 1, maxQ, width <= stride + maxQ)
+    FloatBuffer maskSliding;             // the same for the sliding layers' input of a mixed model, else null
+    private final String slidingMaskInput;   // that input's name, or null
     int maxKept;                         // logits positions per row the logits buffer is sized for
     FloatBuffer logits;                  // (rows, maxKept, vocab)
     FloatBuffer[] presentKeys;           // per layer: (rows, kv_heads, maxQ, head_dim)
@@ -93,7 +96,9 @@ abstract class OnnxCacheState implements AutoCloseable {
         this.vocab = m.vocabSize();
         this.layers = m.numLayers();
         this.maskMin = (float) m.maskMin();
-        this.window = m.attentionWindow();
+        this.slidingMaskInput = m.inputs().get(ModelManifest.SLIDING_MASK);
+        this.window = slidingMaskInput != null ? Integer.MAX_VALUE : m.attentionWindow();
+        this.slidingWindow = m.attentionWindow();
         this.logitsFromInput = m.inputs().containsKey("logits_from");
         this.inplace = model.inplaceSession() != null;
         this.callBase = new int[rows];
@@ -262,6 +267,10 @@ abstract class OnnxCacheState implements AutoCloseable {
         positionIds = longs(rows * maxQ, scratchLeases);
         mask = floats((long) rows * maxQ * (stride + maxQ), scratchLeases, "the attention mask of a forward ("
                 + rows + " rows x " + maxQ + " tokens x " + (stride + maxQ) + " columns)");
+        if (slidingMaskInput != null) {
+            maskSliding = floats((long) rows * maxQ * (stride + maxQ), scratchLeases, "the sliding layers' attention "
+                    + "mask of a forward (" + rows + " rows x " + maxQ + " tokens x " + (stride + maxQ) + " columns)");
+        }
         presentKeys = new FloatBuffer[layers];
         presentValues = new FloatBuffer[layers];
         for (int l = 0; l < layers; l++) {
@@ -306,6 +315,7 @@ abstract class OnnxCacheState implements AutoCloseable {
         Bindings b = bindings(firstRow, n, q, from, callInplace);
         OrtSession session = callInplace ? model.inplaceSession() : model.session();
         OnnxTensor callMask = null;
+        OnnxTensor callSlidingMask = null;
         OnnxTensor callTotal = null;
         long start;
         try {
@@ -317,6 +327,10 @@ abstract class OnnxCacheState implements AutoCloseable {
                 callMask = wrap(mask.slice(0, n * q * width), new long[] {n, 1, q, width});
                 callTotal = OnnxTensor.createTensor(model.env(), totalLength, new long[0]);
                 b.inputs.put(m.inputs().get("attention_mask"), callMask);
+                if (maskSliding != null) {
+                    callSlidingMask = wrap(maskSliding.slice(0, n * q * width), new long[] {n, 1, q, width});
+                    b.inputs.put(slidingMaskInput, callSlidingMask);
+                }
                 b.inputs.put(m.inplace().inputs().get("total_sequence_length"), callTotal);
             }
             start = System.nanoTime();
@@ -326,6 +340,9 @@ abstract class OnnxCacheState implements AutoCloseable {
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed on a forward of " + n + "x" + q + " tokens: " + e.getMessage(), e);
         } finally {
+            if (callSlidingMask != null) {
+                callSlidingMask.close();
+            }
             if (callMask != null) {
                 callMask.close();
             }
@@ -413,6 +430,10 @@ abstract class OnnxCacheState implements AutoCloseable {
             b.inputs.put(m.inputs().get("position_ids"), b.own(OnnxTensor.createTensor(model.env(), positionIds.slice(0, n * q), new long[] {n, q})));
             if (!inPlace) {
                 b.inputs.put(m.inputs().get("attention_mask"), b.own(wrap(mask.slice(0, n * q * (stride + q)), new long[] {n, 1, q, stride + q})));
+                if (maskSliding != null) {
+                    b.inputs.put(slidingMaskInput, b.own(wrap(maskSliding.slice(0, n * q * (stride + q)),
+                            new long[] {n, 1, q, stride + q})));
+                }
             } else {
                 b.inputs.put(m.inplace().inputs().get("seqlens_k"), b.own(OnnxTensor.createTensor(model.env(), seqlens.slice(0, n), new long[] {n})));
             }

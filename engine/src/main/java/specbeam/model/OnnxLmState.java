@@ -94,12 +94,13 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
             for (int j = 0; j < q; j++) {
                 int at = i * q + j;
                 int base = at * width;
-                mask.put(base, hiddenRow, 0, width);
                 if (j >= count) {   // padding: sees the prefix and itself, result ignored
-                    mask.put(base, zeros, 0, len);
+                    markPadding(mask, base, len, col + j);
+                    if (maskSliding != null) {
+                        markPadding(maskSliding, base, len, col + j);
+                    }
                     inputIds.put(at, filler);
                     positionIds.put(at, Math.min(len, m.maxPositions() - 1));
-                    mask.put(base + col + j, 0f);
                     continue;
                 }
                 int self = before + j;
@@ -113,16 +114,37 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                 inputIds.put(at, tokens[i][j]);
                 int depth = depthOf[self];
                 positionIds.put(at, Math.min(len + depth, m.maxPositions() - 1));
-                int firstSeen = Math.max(0, len + depth - window + 1);   // the prefix slot s holds position s
-                if (firstSeen < len) {
-                    mask.put(base + firstSeen, zeros, 0, len - firstSeen);
-                }
-                for (int a = self; a >= 0 && depth - depthOf[a] < window; a = parentOf[a]) {
-                    mask.put(a >= before ? base + col + (a - before) : base + len + a, 0f);
+                markNode(mask, window, base, len, col, self, before, parentOf, depthOf);
+                if (maskSliding != null) {
+                    markNode(maskSliding, slidingWindow, base, len, col, self, before, parentOf, depthOf);
                 }
             }
         }
         return fed;
+    }
+
+    /** A padding node's mask row at {@code base}: the prefix and its own column. */
+    private void markPadding(FloatBuffer target, int base, int len, int self) {
+        target.put(base, hiddenRow, 0, width);
+        target.put(base, zeros, 0, len);
+        target.put(base + self, 0f);
+    }
+
+    /**
+     * Node {@code self}'s mask row at {@code base}: the prefix slots (slot s holds position s) and its ancestors
+     * among the pending nodes, those within {@code win} positions (a sliding window; MAX_VALUE for none).
+     */
+    private void markNode(FloatBuffer target, int win, int base, int len, int col, int self, int before,
+                          int[] parentOf, int[] depthOf) {
+        target.put(base, hiddenRow, 0, width);
+        int depth = depthOf[self];
+        int firstSeen = Math.max(0, len + depth - win + 1);
+        if (firstSeen < len) {
+            target.put(base + firstSeen, zeros, 0, len - firstSeen);
+        }
+        for (int a = self; a >= 0 && depth - depthOf[a] < win; a = parentOf[a]) {
+            target.put(a >= before ? base + col + (a - before) : base + len + a, 0f);
+        }
     }
 
     /** The new tokens join their rows' pending trees (after each row's prefix); their keys/values are put there. */

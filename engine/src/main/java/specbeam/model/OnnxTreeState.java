@@ -1,5 +1,7 @@
 package specbeam.model;
 
+import java.nio.FloatBuffer;
+
 import java.util.Arrays;
 
 /**
@@ -274,11 +276,13 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
             for (int j = 0; j < q; j++) {
                 int at = r * q + j;
                 int base = at * width;
-                mask.put(base, hiddenRow, 0, width);
                 if (j >= count) {   // padding: sees only itself, its result is ignored
                     inputIds.put(at, filler);
                     positionIds.put(at, 0);
-                    mask.put(base + col + j, 0f);
+                    markPadding(mask, base, col + j);
+                    if (maskSliding != null) {
+                        markPadding(maskSliding, base, col + j);
+                    }
                     continue;
                 }
                 int parentSlot = parentSlot(r, parents[r][j], firstId, j);
@@ -297,21 +301,37 @@ final class OnnxTreeState extends OnnxCacheState implements TreeState {
                 }
                 live[r]++;
                 inputIds.put(at, tokens[r][j]);
-                int depth = slotDepth[r][slot];
-                positionIds.put(at, Math.min(depth, m.maxPositions() - 1));
-                int firstSeen = depth - window + 1;   // the earliest position a sliding window lets it see
-                for (int a = slot; a >= 0 && slotDepth[r][a] >= firstSeen; a = slotParent[r][a]) {
-                    int node = slotNode[r][a];
-                    if (node >= 0) {
-                        mask.put(base + col + node, 0f);   // a node of this forward
-                    } else if (a < rootChain[r]) {
-                        int from = Math.max(0, firstSeen);  // root-chain slot s holds position s
-                        mask.put(base + from, zeros, 0, a + 1 - from);   // the chain above: one bulk write
-                        break;
-                    } else {
-                        mask.put(base + a, 0f);
-                    }
+                positionIds.put(at, Math.min(slotDepth[r][slot], m.maxPositions() - 1));
+                markNode(mask, window, base, col, r, slot);
+                if (maskSliding != null) {
+                    markNode(maskSliding, slidingWindow, base, col, r, slot);
                 }
+            }
+        }
+    }
+
+    private void markPadding(FloatBuffer target, int base, int self) {
+        target.put(base, hiddenRow, 0, width);
+        target.put(base + self, 0f);
+    }
+
+    /**
+     * The mask row at {@code base} of the node in {@code slot} of row {@code r}: its ancestors' slots (and this
+     * forward's nodes among them), those within {@code win} positions (a sliding window; MAX_VALUE for none).
+     */
+    private void markNode(FloatBuffer target, int win, int base, int col, int r, int slot) {
+        target.put(base, hiddenRow, 0, width);
+        int firstSeen = slotDepth[r][slot] - win + 1;   // the earliest position the window lets it see
+        for (int a = slot; a >= 0 && slotDepth[r][a] >= firstSeen; a = slotParent[r][a]) {
+            int node = slotNode[r][a];
+            if (node >= 0) {
+                target.put(base + col + node, 0f);   // a node of this forward
+            } else if (a < rootChain[r]) {
+                int from = Math.max(0, firstSeen);  // root-chain slot s holds position s
+                target.put(base + from, zeros, 0, a + 1 - from);   // the chain above: one bulk write
+                break;
+            } else {
+                target.put(base + a, 0f);
             }
         }
     }

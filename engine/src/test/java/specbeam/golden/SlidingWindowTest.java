@@ -26,15 +26,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The sliding window (FORMAT.md "Sliding window") is the engine's: the graph takes an explicit mask, so a key
  * outside the window is hidden by the mask the engine builds, in every state (linear rows, beams, draft trees).
- * {@link HuggingFaceGoldenTest} holds mistral and phi3 (windows 12 and 13) to HF {@code generate} on prompts of
- * 40 tokens, over 3x the window; this test makes sure those goldens could fail: the same model read as full
- * attention generates something else, and the speculative modes agree with the target on a 3x-window prompt
+ * {@link HuggingFaceGoldenTest} holds mistral and phi3 (windows 12 and 13, every layer) and gemma2 and gemma3
+ * (window 8 on alternate layers, a mask of their own) to HF {@code generate} on prompts of 40 tokens, over 3x
+ * the window; this test makes sure those goldens could fail: the same model read as full attention generates
+ * something else, and the speculative modes agree with the target on a 3x-window prompt
  * whose draft trees straddle the window's edge.
  */
 class SlidingWindowTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"mistral", "phi3"})
+    @ValueSource(strings = {"mistral", "phi3", "gemma2", "gemma3"})
     void goldensHoldPromptsOverThreeWindowsAndTheWindowChangesTheOutput(String arch, @TempDir Path tmp)
             throws IOException {
         Path dir = TestModels.tiny(arch);
@@ -59,7 +60,7 @@ class SlidingWindowTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mistral", "phi3"})
+    @ValueSource(strings = {"mistral", "phi3", "gemma2", "gemma3"})
     void speculativeModesOnAThreeWindowPromptEqualTheTarget(String arch) {
         Path dir = TestModels.tiny(arch);
         int window = ModelManifest.read(dir).slidingWindow();
@@ -87,7 +88,7 @@ class SlidingWindowTest {
         }
     }
 
-    /** A copy of {@code dir} whose manifest says full attention: the same graph and weights. */
+    /** A copy of {@code dir} whose window covers any context (full attention): the same graph and weights. */
     private static Path fullAttentionCopy(Path dir, Path tmp) throws IOException {
         Path copy = tmp.resolve(dir.getFileName());
         Files.createDirectories(copy);
@@ -98,7 +99,7 @@ class SlidingWindowTest {
         }
         ObjectMapper json = new ObjectMapper();
         JsonNode manifest = json.readTree(copy.resolve("manifest.json").toFile());
-        ((ObjectNode) manifest).putNull("sliding_window");
+        ((ObjectNode) manifest).put("sliding_window", 1 << 20);
         json.writeValue(copy.resolve("manifest.json").toFile(), manifest);
         return copy;
     }

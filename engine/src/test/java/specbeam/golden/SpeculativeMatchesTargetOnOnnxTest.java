@@ -61,7 +61,7 @@ class SpeculativeMatchesTargetOnOnnxTest {
     /** (target, draft, kind) triples: self, unrelated random, and the bundled pair when present. */
     private static List<String[]> pairs() {
         List<String[]> pairs = new ArrayList<>();
-        String[] unrelated = {"gpt2", "llama", "gpt_neox", "qwen2", "qwen3", "phi3", "mistral"};
+        String[] unrelated = {"gpt2", "llama", "gpt_neox", "qwen2", "qwen3", "phi3", "mistral", "gemma3", "gemma2"};
         for (int i = 0; i < TestModels.TINY.size(); i++) {
             String t = TestModels.TINY.get(i);
             pairs.add(new String[] {t, t, "draft=target"});
