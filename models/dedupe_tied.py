@@ -64,10 +64,12 @@ def _outputs(onnx_bytes: bytes, feeds: dict) -> list[np.ndarray]:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+    from export_check import typed_feeds
+
     names = {i.name for i in session.get_inputs()}
     if SLIDING_MASK in names and SLIDING_MASK not in feeds:   # a mixed-attention graph: the same mask twice
         feeds = {**feeds, SLIDING_MASK: feeds["attention_mask"]}
-    return session.run(None, feeds)
+    return session.run(None, typed_feeds(session, feeds))
 
 
 def _random_feeds(manifest: dict, q: int, p: int, seed: int) -> dict:

@@ -40,6 +40,18 @@ class CheckFailed(Exception):
     pass
 
 
+def typed_feeds(session, feeds: dict) -> dict:
+    """`feeds` (float32 where floating) in the dtypes `session` declares: a float16 graph (FORMAT.md "Half
+    precision") takes its past keys/values as float16."""
+    types = {i.name: i.type for i in session.get_inputs()}
+    return {n: v.astype(np.float16) if types.get(n) == "tensor(float16)" and v.dtype == np.float32 else v
+            for n, v in feeds.items()}
+
+
+def as_float32(outputs: list) -> list:
+    return [o.astype(np.float32) if o.dtype == np.float16 else o for o in outputs]
+
+
 def _ort_session(onnx_path):
     import onnxruntime as ort
 
@@ -82,7 +94,7 @@ class InplaceAdapter:
             buf[:, :, :p] = past
             feed[n] = buf
         names = [o.name for o in self.session.get_outputs()]
-        out = dict(zip(names, self.session.run(None, feed)))
+        out = dict(zip(names, as_float32(self.session.run(None, typed_feeds(self.session, feed)))))
         return [out["logits"]] + [out[n][:, :, p:] for n in names if n.startswith("present.")]
 
 
@@ -111,8 +123,10 @@ class _Runner:
         inputs = (ids, positions, *masks, *past)
         with torch.no_grad():
             ref = [t.numpy() for t in self.wrapper(*inputs)]
-        got = self.session.run(None, {n: t.numpy() for n, t in zip(self.names, inputs)})
-        return ref, got
+        feeds = {n: t.numpy() for n, t in zip(self.names, inputs)}
+        got = self.session.run(None, feeds if isinstance(self.session, InplaceAdapter)
+                               else typed_feeds(self.session, feeds))
+        return ref, as_float32(got)
 
 
 def _relative_diff(ref, got) -> tuple[float, float]:

@@ -43,9 +43,11 @@ class Unfusable(Exception):
 class _Graph:
     """Nodes and initializers with generated names."""
 
-    def __init__(self, attention):
+    def __init__(self, attention, half=False):
         self.nodes, self.inits, self._n = [], [], 0
         self.attention = attention   # _Attention or _InplaceAttention
+        self.half = half             # float16 weights, activations and KV (masks and logits stay float32)
+        self._masks = {}             # graph mask input -> its float16 copy (half only)
 
     def name(self, hint):
         self._n += 1
@@ -53,11 +55,25 @@ class _Graph:
 
     def const(self, hint, array):
         name = self.name(hint)
+        array = np.asarray(array)
+        if self.half and array.dtype == np.float32:
+            array = array.astype(np.float16)
         self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
     def weight(self, hint, tensor):
         return self.const(hint, tensor.detach().to(torch.float32).numpy())
+
+    def mask(self, name):
+        """What attention reads for the graph's mask input `name`: the input itself, or in a half graph its float16
+        copy, made once (the additive float32 mask clipped to float16's range first: mask_min becomes -65504)."""
+        if not self.half:
+            return name
+        if name not in self._masks:
+            low = self.name("mask_low")   # float32, as the mask it clips
+            self.inits.append(numpy_helper.from_array(np.array(np.finfo(np.float16).min, np.float32), low))
+            self._masks[name] = self.op("Cast", [self.op("Max", [name, low])], to=TensorProto.FLOAT16)
+        return self._masks[name]
 
     def op(self, op_type, inputs, outputs=1, domain="", **attrs):
         names = [o if isinstance(o, str) else self.name(op_type.lower()) for o in
@@ -79,7 +95,7 @@ class _InplaceAttention:
 
     def __call__(self, i, q, k, v, scale, mask="attention_mask", softcap=None):
         return self.g.op("GroupQueryAttention", [q, k, v, f"past.{i}.key", f"past.{i}.value", "seqlens_k",
-                                                 "total_sequence_length", "", "", "", mask],
+                                                 "total_sequence_length", "", "", "", self.g.mask(mask)],
                          [self.g.name("context"), f"present.{i}.key", f"present.{i}.value"], domain=MS,
                          num_heads=self.heads, kv_num_heads=self.kv_heads, scale=scale,
                          **({"softcap": float(softcap)} if softcap else {}))[0]
@@ -110,6 +126,7 @@ class _Attention:
         if self.group > 1:
             keys, values = (g.op("Reshape", [g.op("Expand", [g.op("Unsqueeze", [t, self.axis]), self.expand]),
                                              self.heads_shape]) for t in (keys, values))
+        mask = g.mask(mask)
         if softcap:
             return self._softcapped(q, keys, values, scale, mask, softcap)
         return g.op("MultiHeadAttention", [q, keys, values, "", "", mask], domain=MS,
@@ -465,9 +482,10 @@ BUILDERS = {"llama": _llama, "qwen2": _llama, "mistral": _llama, "qwen3": _llama
             "gemma2": _gemma, "gemma3_text": _gemma, "gpt2": _gpt2, "gpt_neox": _gpt_neox}
 
 
-def build(model, shapes: dict, path, opset: int, inplace: bool = False) -> None:
+def build(model, shapes: dict, path, opset: int, inplace: bool = False, dtype: str = "float32") -> None:
     """Write the fused graph of `model` to `path` (the in-place GroupQueryAttention graph with `inplace`), or
-    raise Unfusable."""
+    raise Unfusable. dtype "float16": weights, activations and the KV cache (past/present) in half precision;
+    the masks stay float32 inputs (cast inside) and the logits a float32 output (FORMAT.md "Half precision")."""
     from export import mixed_attention
 
     builder = BUILDERS.get(model.config.model_type)
@@ -477,12 +495,20 @@ def build(model, shapes: dict, path, opset: int, inplace: bool = False) -> None:
     if sliding and builder is not _gemma:
         raise Unfusable("layers of two attention kinds (the builder gives every layer one mask)")
     n_layers = shapes["num_layers"]
-    g = _Graph(_InplaceAttention if inplace else _Attention)
+    half = dtype == "float16"
+    g = _Graph(_InplaceAttention if inplace else _Attention, half)
     kv_heads, head_dim = builder(model, g, n_layers)
     if (kv_heads, head_dim) != (shapes["kv_heads"], shapes["head_dim"]):
         raise Unfusable("the model's cache shapes differ from its config")
+    if half:   # the builders name their last node's output "logits": it becomes the float16 input of a Cast
+        for node in g.nodes:
+            for j, out in enumerate(node.output):
+                if out == "logits":
+                    node.output[j] = "logits.half"
+        g.op("Cast", ["logits.half"], ["logits"], to=TensorProto.FLOAT)
     f32, i64, i32 = TensorProto.FLOAT, TensorProto.INT64, TensorProto.INT32
-    kv = lambda name, axis: helper.make_tensor_value_info(name, f32, ["b", kv_heads, axis, head_dim])
+    kv_type = TensorProto.FLOAT16 if half else f32
+    kv = lambda name, axis: helper.make_tensor_value_info(name, kv_type, ["b", kv_heads, axis, head_dim])
     inputs = [helper.make_tensor_value_info("input_ids", i64, ["b", "q"]),
               helper.make_tensor_value_info("position_ids", i64, ["b", "q"]),
               *[helper.make_tensor_value_info(name, f32, ["b", 1, "q", "total" if inplace else "p_plus_q"])

@@ -47,8 +47,9 @@ def add(model) -> bool:
         return False
     producer = {out: node for node in graph.node for out in node.output}
     head = producer.get("logits")
-    # a bias and a soft-cap (Gemma: tanh(logits / c) * c) are per position: walk up through them to the MatMul
-    while head is not None and head.op_type in ("Add", "Mul", "Div", "Tanh"):
+    # a bias, a soft-cap (Gemma: tanh(logits / c) * c) and a half graph's Cast to float32 are per position: walk
+    # up through them to the MatMul
+    while head is not None and head.op_type in ("Add", "Mul", "Div", "Tanh", "Cast"):
         data = [x for x in head.input if x in producer and producer[x].op_type != "Constant"]
         head = producer[data[0]] if len(data) == 1 else None
     if head is None or head.op_type != "MatMul":
@@ -98,7 +99,9 @@ def _feeds(session, manifest: dict, q: int, rng) -> dict:
         elif name.startswith("past."):
             slots = q if "seqlens_k" in [i.name for i in session.get_inputs()] else 0
             feeds[name] = np.zeros((2, manifest["num_kv_heads"], slots, manifest["head_dim"]), np.float32)
-    return feeds
+    from export_check import typed_feeds   # a float16 graph's past
+
+    return typed_feeds(session, feeds)
 
 
 def check(before: bytes, after: bytes, model_dir: Path, manifest: dict, q: int = 7) -> None:

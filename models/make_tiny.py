@@ -88,6 +88,9 @@ ARCHS = {
 }
 
 
+# tiny models also exported in float16 to <arch>-fp16/ (no goldens: half precision is compared with float32)
+HALF_TWINS = ("gemma3",)
+
 FINAL_NORM = {"llama": "model.norm", "qwen2": "model.norm", "mistral": "model.norm", "qwen3": "model.norm",
               "gemma2": "model.norm", "gemma3": "model.norm",
               "phi3": "model.norm", "gpt2": "transformer.ln_f",
@@ -188,6 +191,9 @@ def main(argv=None):
             export.main(["--model", os.path.relpath(hf_dir), "--out", str(args.out / arch)])
             # only the ONNX model is committed: hf/weights.json says how the checkpoint comes back from it
             hf_weights.record(hf_dir, args.out / arch)
+            if arch in HALF_TWINS:   # its float16 export (FORMAT.md "Half precision"), for the engine's half tests
+                export.main(["--model", os.path.relpath(hf_dir), "--out", str(args.out / f"{arch}-fp16"),
+                             "--dtype", "float16"])
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import numpy as np
 import onnxruntime as ort
 
 import logits_from
+from export_check import as_float32, typed_feeds
 from decoder_wrapper import MASK_MIN, SLIDING_MASK
 
 
@@ -55,7 +56,8 @@ class Engine:
             feed["total_sequence_length"] = np.array(self.length + q, np.int32)
         for i in range(self.layers):
             feed[f"past.{i}.key"], feed[f"past.{i}.value"] = self.cache[2 * i], self.cache[2 * i + 1]
-        logits, *present = self.session.run(None, logits_from.feed(self.session, feed))
+        logits, *present = as_float32(self.session.run(None, typed_feeds(self.session,
+                                                                           logits_from.feed(self.session, feed))))
         if self.inplace:
             present = [p[:, :, self.length: self.length + q] for p in present]
         return logits[0], present

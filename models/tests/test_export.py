@@ -348,3 +348,41 @@ def test_logits_from_refuses_a_graph_whose_logits_are_not_a_matmul():
     model = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["logits"])], "g", [x], [y]))
     with pytest.raises(CliError, match="does not come from a MatMul"):
         logits_from.add(model)
+
+
+
+def test_llama3_rope_scaling_is_exported_and_greedy_equals_hf_generate_past_the_original_context(tmp_path):
+    """Llama 3.x's `llama3` rope scaling (per-frequency factors, an original context of 16 here): the fused
+    graph keeps it (the cos/sin caches come from the model's own rotary module), and greedy decoding to position
+    56 equals HF generate."""
+    import shutil
+
+    from transformers import AutoModelForCausalLM
+    from test_half import greedy
+
+    import export
+
+    d = tmp_path / "hf"
+    shutil.copytree(TINY / "llama" / "hf", d)
+    config = json.loads((d / "config.json").read_text())
+    config["rope_scaling"] = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                              "high_freq_factor": 4.0, "original_max_position_embeddings": 16}
+    config.pop("rope_parameters", None)
+    (d / "config.json").write_text(json.dumps(config))
+    export.main(["--model", str(d), "--out", str(tmp_path / "out")])
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["graph"] == "fused-v1"
+    hf = AutoModelForCausalLM.from_pretrained(d, attn_implementation="eager").eval()
+    assert hf.model.rotary_emb.rope_type == "llama3"
+    plain = AutoModelForCausalLM.from_pretrained(TINY / "llama" / "hf", attn_implementation="eager").eval()
+    prompt = list(range(5, 45))
+    eos = [hf.generation_config.eos_token_id]   # suppressed for all 16 tokens, by HF and here
+    case = {"prompt_ids": prompt, "config": {"max_new_tokens": 16, "min_new_tokens": 16, "eos_token_ids": eos}}
+    with torch.no_grad():
+        x = torch.tensor([prompt])
+        want = hf.generate(x, attention_mask=torch.ones_like(x), do_sample=False, max_new_tokens=16,
+                           min_new_tokens=16, pad_token_id=0)[0].tolist()
+        unscaled = plain.generate(x, attention_mask=torch.ones_like(x), do_sample=False, max_new_tokens=16,
+                                  min_new_tokens=16, pad_token_id=0)[0].tolist()
+    assert want != unscaled   # the scaling matters at these positions
+    assert greedy(tmp_path / "out", case) == want

@@ -87,8 +87,12 @@ public record ModelManifest(
             throw new ModelLoadException(file + " has format '" + format + "', expected '" + FORMAT
                     + "' (re-export the model with models/export.py)");
         }
-        if (!"float32".equals(dtype)) {
-            throw new ModelLoadException(file + ": dtype '" + dtype + "' is not supported by the Java engine yet (export with --dtype float32)");
+        if (!"float32".equals(dtype) && !"float16".equals(dtype)) {
+            throw new ModelLoadException(file + ": dtype '" + dtype + "' is not supported by the Java engine (export "
+                    + "with --dtype float32 or float16)");
+        }
+        if ("float16".equals(dtype) && headDim % 2 != 0) {
+            throw new ModelLoadException(file + ": a float16 model needs an even head_dim (got " + headDim + ")");
         }
         if (numLayers < 1 || numKvHeads < 1 || headDim < 1 || vocabSize < 2 || maxPositions < 2) {
             throw new ModelLoadException(file + " has impossible shapes (layers=" + numLayers + ", kv_heads="
@@ -141,6 +145,14 @@ public record ModelManifest(
      */
     public int attentionWindow() {
         return slidingWindow == null ? Integer.MAX_VALUE : slidingWindow;
+    }
+
+    /**
+     * A half-precision graph (FORMAT.md "Half precision"): its past/present keys and values are float16; masks,
+     * positions and logits are as in float32.
+     */
+    public boolean halfPrecision() {
+        return "float16".equals(dtype);
     }
 
     /** Pad id to feed in unused batch slots: the manifest's pad, else its first EOS. */

@@ -1,5 +1,6 @@
 package specbeam.model;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
@@ -10,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -45,6 +47,8 @@ abstract class OnnxCacheState implements AutoCloseable {
     final int rows;
     final int kvHeads;
     final int headDim;
+    final boolean halfKv;                // a float16 graph: keys/values are half precision (FORMAT.md "Half precision")
+    final int kvUnits;                   // 4-byte units per key or value vector: head_dim, or head_dim / 2 in half
     final int vocab;
     final int layers;
     final float maskMin;
@@ -71,6 +75,10 @@ abstract class OnnxCacheState implements AutoCloseable {
     FloatBuffer logits;                  // (rows, maxKept, vocab)
     FloatBuffer[] presentKeys;           // per layer: (rows, kv_heads, maxQ, head_dim)
     FloatBuffer[] presentValues;         // per layer: (rows, kv_heads, maxQ, head_dim)
+    private ByteBuffer[] keyBytes;       // the bytes under keys, values, presentKeys, presentValues: a half graph's
+    private ByteBuffer[] valueBytes;     // tensors are float16 views of them
+    private ByteBuffer[] presentKeyBytes;
+    private ByteBuffer[] presentValueBytes;
     float[] hiddenRow;                   // (stride + maxQ) of mask_min
     float[] zeros;                       // (capacity) of 0
     private IntBuffer seqlens;           // (rows): in place, per row of a call the last slot written
@@ -93,6 +101,9 @@ abstract class OnnxCacheState implements AutoCloseable {
         this.rows = rows;
         this.kvHeads = m.numKvHeads();
         this.headDim = m.headDim();
+        this.halfKv = m.halfPrecision();
+        this.kvUnits = halfKv ? headDim / 2 : headDim;   // the buffers below count 4-byte units; a half graph's
+                                                         // keys/values are copied two halves at a time
         this.vocab = m.vocabSize();
         this.layers = m.numLayers();
         this.maskMin = (float) m.maskMin();
@@ -199,6 +210,24 @@ abstract class OnnxCacheState implements AutoCloseable {
         return t;
     }
 
+    /**
+     * A tensor of keys or values over {@code units} 4-byte units from {@code offset} of a buffer: float32 over the
+     * float view, or in a half graph float16 over the same bytes (two halves per unit). Never a copy.
+     */
+    private OnnxTensor wrapKv(FloatBuffer floats, ByteBuffer bytes, int offset, int units, long[] shape)
+            throws OrtException {
+        if (!halfKv) {
+            return wrap(floats.slice(offset, units), shape);
+        }
+        ShortBuffer halves = bytes.slice(offset * 4, units * 4).order(ByteOrder.nativeOrder()).asShortBuffer();
+        OnnxTensor t = OnnxTensor.createTensor(model.env(), halves, shape, OnnxJavaType.FLOAT16);
+        if (t.ownsBuffer()) {
+            t.close();
+            throw new IllegalStateException("ONNX Runtime copied a direct buffer; zero-copy input is broken");
+        }
+        return t;
+    }
+
     /** (Re)allocates the cache at {@code newCapacity} slots per row, keeping slots {@code 0 .. keep[row]-1}. */
     final void allocateCache(int newCapacity, int... keep) {
         FloatBuffer[] oldKeys = keys;
@@ -211,15 +240,20 @@ abstract class OnnxCacheState implements AutoCloseable {
         stride = newCapacity + (inplace ? 1 : 0);
         keys = new FloatBuffer[layers];
         values = new FloatBuffer[layers];
+        keyBytes = new ByteBuffer[layers];
+        valueBytes = new ByteBuffer[layers];
         pastKeyTensors = new OnnxTensor[layers];
         pastValueTensors = new OnnxTensor[layers];
         long[] shape = {rows, kvHeads, stride, headDim};
+        int units = rows * kvHeads * stride * kvUnits;
         try {
             for (int l = 0; l < layers; l++) {
-                keys[l] = floats((long) rows * kvHeads * stride * headDim, cacheLeases, cacheWhat());
-                values[l] = floats((long) rows * kvHeads * stride * headDim, cacheLeases, cacheWhat());
-                pastKeyTensors[l] = wrap(keys[l], shape);
-                pastValueTensors[l] = wrap(values[l], shape);
+                keys[l] = floats(units, cacheLeases, cacheWhat());
+                keyBytes[l] = cacheLeases.get(cacheLeases.size() - 1);
+                values[l] = floats(units, cacheLeases, cacheWhat());
+                valueBytes[l] = cacheLeases.get(cacheLeases.size() - 1);
+                pastKeyTensors[l] = wrapKv(keys[l], keyBytes[l], 0, units, shape);
+                pastValueTensors[l] = wrapKv(values[l], valueBytes[l], 0, units, shape);
             }
         } catch (OrtException e) {
             close();
@@ -229,13 +263,13 @@ abstract class OnnxCacheState implements AutoCloseable {
         for (int r = 0; r < keep.length && oldKeys != null; r++) {
             for (int l = 0; l < layers; l++) {
                 for (int h = 0; h < kvHeads; h++) {
-                    int src = (r * kvHeads + h) * oldStride * headDim;
-                    int dst = (r * kvHeads + h) * stride * headDim;
-                    keys[l].put(dst, oldKeys[l], src, keep[r] * headDim);
-                    values[l].put(dst, oldValues[l], src, keep[r] * headDim);
+                    int src = (r * kvHeads + h) * oldStride * kvUnits;
+                    int dst = (r * kvHeads + h) * stride * kvUnits;
+                    keys[l].put(dst, oldKeys[l], src, keep[r] * kvUnits);
+                    values[l].put(dst, oldValues[l], src, keep[r] * kvUnits);
                 }
             }
-            floatsMoved += 2L * layers * kvHeads * keep[r] * headDim;
+            floatsMoved += 2L * layers * kvHeads * keep[r] * kvUnits;
         }
         timer.kvBytesMoved(floatsMoved * 4);
         giveBack(oldLeases);
@@ -273,9 +307,13 @@ abstract class OnnxCacheState implements AutoCloseable {
         }
         presentKeys = new FloatBuffer[layers];
         presentValues = new FloatBuffer[layers];
+        presentKeyBytes = new ByteBuffer[layers];
+        presentValueBytes = new ByteBuffer[layers];
         for (int l = 0; l < layers; l++) {
-            presentKeys[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases, "a forward's new keys");
-            presentValues[l] = floats((long) rows * kvHeads * maxQ * headDim, scratchLeases, "a forward's new values");
+            presentKeys[l] = floats((long) rows * kvHeads * maxQ * kvUnits, scratchLeases, "a forward's new keys");
+            presentKeyBytes[l] = scratchLeases.get(scratchLeases.size() - 1);
+            presentValues[l] = floats((long) rows * kvHeads * maxQ * kvUnits, scratchLeases, "a forward's new values");
+            presentValueBytes[l] = scratchLeases.get(scratchLeases.size() - 1);
         }
         hiddenRow = new float[stride + maxQ];
         Arrays.fill(hiddenRow, maskMin);
@@ -372,10 +410,10 @@ abstract class OnnxCacheState implements AutoCloseable {
     final void storePresent(int i, int node, int q, int row, int slot, int count) {
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < kvHeads; h++) {
-                int src = ((i * kvHeads + h) * q + node) * headDim;
-                int dst = ((row * kvHeads + h) * stride + slot) * headDim;
-                keys[l].put(dst, presentKeys[l], src, count * headDim);
-                values[l].put(dst, presentValues[l], src, count * headDim);
+                int src = ((i * kvHeads + h) * q + node) * kvUnits;
+                int dst = ((row * kvHeads + h) * stride + slot) * kvUnits;
+                keys[l].put(dst, presentKeys[l], src, count * kvUnits);
+                values[l].put(dst, presentValues[l], src, count * kvUnits);
             }
         }
     }
@@ -385,15 +423,15 @@ abstract class OnnxCacheState implements AutoCloseable {
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < kvHeads; h++) {
                 int base = (row * kvHeads + h) * stride;
-                keys[l].put((base + to) * headDim, keys[l], (base + from) * headDim, count * headDim);
-                values[l].put((base + to) * headDim, values[l], (base + from) * headDim, count * headDim);
+                keys[l].put((base + to) * kvUnits, keys[l], (base + from) * kvUnits, count * kvUnits);
+                values[l].put((base + to) * kvUnits, values[l], (base + from) * kvUnits, count * kvUnits);
             }
         }
     }
 
     /** Bytes of keys and values of {@code slots} cache slots. */
     final long slotBytes(long slots) {
-        return 2L * layers * kvHeads * slots * headDim * 4;
+        return 2L * layers * kvHeads * slots * kvUnits * 4;
     }
 
     /** A call shape: its rows, tokens per row, first position whose logits it keeps, and graph. */
@@ -438,13 +476,15 @@ abstract class OnnxCacheState implements AutoCloseable {
                 b.inputs.put(m.inplace().inputs().get("seqlens_k"), b.own(OnnxTensor.createTensor(model.env(), seqlens.slice(0, n), new long[] {n})));
             }
             boolean allRows = firstRow == 0 && n == rows;
-            int rowFloats = kvHeads * stride * headDim;
+            int rowFloats = kvHeads * stride * kvUnits;
             long[] pastShape = {n, kvHeads, stride, headDim};
             OnnxTensor[] pastKeys = new OnnxTensor[layers];
             OnnxTensor[] pastValues = new OnnxTensor[layers];
             for (int l = 0; l < layers; l++) {
-                pastKeys[l] = allRows ? pastKeyTensors[l] : b.own(wrap(keys[l].slice(firstRow * rowFloats, n * rowFloats), pastShape));
-                pastValues[l] = allRows ? pastValueTensors[l] : b.own(wrap(values[l].slice(firstRow * rowFloats, n * rowFloats), pastShape));
+                pastKeys[l] = allRows ? pastKeyTensors[l]
+                        : b.own(wrapKv(keys[l], keyBytes[l], firstRow * rowFloats, n * rowFloats, pastShape));
+                pastValues[l] = allRows ? pastValueTensors[l]
+                        : b.own(wrapKv(values[l], valueBytes[l], firstRow * rowFloats, n * rowFloats, pastShape));
                 b.inputs.put(m.inputName("past_key", l), pastKeys[l]);
                 b.inputs.put(m.inputName("past_value", l), pastValues[l]);
             }
@@ -453,12 +493,12 @@ abstract class OnnxCacheState implements AutoCloseable {
             }
             b.pinned.put(m.outputs().get("logits"), b.own(wrap(logits.slice(0, n * kept * vocab), new long[] {n, kept, vocab})));
             long[] presentShape = {n, kvHeads, q, headDim};
-            int presentFloats = n * kvHeads * q * headDim;
+            int presentFloats = n * kvHeads * q * kvUnits;
             for (int l = 0; l < layers; l++) {   // in place: present is the past buffer itself
                 b.pinned.put(m.outputName("present_key", l), inPlace ? pastKeys[l]
-                        : b.own(wrap(presentKeys[l].slice(0, presentFloats), presentShape)));
+                        : b.own(wrapKv(presentKeys[l], presentKeyBytes[l], 0, presentFloats, presentShape)));
                 b.pinned.put(m.outputName("present_value", l), inPlace ? pastValues[l]
-                        : b.own(wrap(presentValues[l].slice(0, presentFloats), presentShape)));
+                        : b.own(wrapKv(presentValues[l], presentValueBytes[l], 0, presentFloats, presentShape)));
             }
         } catch (OrtException e) {
             b.close();

@@ -179,7 +179,7 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
             }
             slotContent[row][dst] = slotContent[row][src];
             moveSlots(row, src, dst, 1);
-            floatsMoved += 2L * layers * kvHeads * headDim;
+            floatsMoved += 2L * layers * kvHeads * kvUnits;
         }
         length[row] = len + nodes.length;
         pending[row] = 0;
@@ -210,8 +210,8 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                     scratchKeys = new FloatBuffer[layers];
                     scratchValues = new FloatBuffer[layers];
                     for (int l = 0; l < layers; l++) {
-                        scratchKeys[l] = floats((long) rows * kvHeads * stride * headDim, stateLeases, "a copy of the rows being reordered");
-                        scratchValues[l] = floats((long) rows * kvHeads * stride * headDim, stateLeases, "a copy of the rows being reordered");
+                        scratchKeys[l] = floats((long) rows * kvHeads * stride * kvUnits, stateLeases, "a copy of the rows being reordered");
+                        scratchValues[l] = floats((long) rows * kvHeads * stride * kvUnits, stateLeases, "a copy of the rows being reordered");
                     }
                 }
                 floatsMoved += copyRow(keys, values, src, scratchKeys, scratchValues, src, 0, length[src] + pending[src]);
@@ -266,13 +266,13 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
         }
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < kvHeads; h++) {
-                int src = ((fromRow * kvHeads + h) * stride + from) * headDim;
-                int dst = ((toRow * kvHeads + h) * stride + from) * headDim;
-                toK[l].put(dst, fromK[l], src, slots * headDim);
-                toV[l].put(dst, fromV[l], src, slots * headDim);
+                int src = ((fromRow * kvHeads + h) * stride + from) * kvUnits;
+                int dst = ((toRow * kvHeads + h) * stride + from) * kvUnits;
+                toK[l].put(dst, fromK[l], src, slots * kvUnits);
+                toV[l].put(dst, fromV[l], src, slots * kvUnits);
             }
         }
-        return 2L * layers * kvHeads * slots * headDim;
+        return 2L * layers * kvHeads * slots * kvUnits;
     }
 
     @Override
