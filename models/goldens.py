@@ -41,6 +41,8 @@ def parse_args(argv):
     p.add_argument("--hf-dir", required=True, type=Path, help="the Hugging Face checkpoint it was exported from")
     p.add_argument("--text", type=Path, default=DEFAULT_TEXT,
                    help=f"text whose prefixes give prompts of {PROMPT_LENGTHS} tokens (default stdlib shlex.py)")
+    p.add_argument("--sampling-only", action="store_true",
+                   help="keep D/goldens.json's greedy and beam cases, (re)write its sampling cases only")
     return p.parse_args(argv)
 
 
@@ -125,6 +127,51 @@ def generate_case(model, prompt_ids: list[int], config: dict, pad_id: int) -> di
     return case
 
 
+# HF sampling's warpers, by seed: (temperature, top_k, top_p); the third combines both cut-offs, in HF's order
+SAMPLING = [(0.7, 20, 1.0), (1.3, 0, 0.8), (1.0, 30, 0.9)]
+SAMPLING_STEPS = 8
+SAMPLING_KEPT = 24   # distributions are recorded where the warpers keep at most this many tokens
+
+
+def sampling_cases(model, prompts, eos: list[int], likely: int, pad_id: int) -> list[dict]:
+    """HF generate(do_sample=True) with a torch seed: the sampled tokens and, at each step, the distribution the
+    processors and warpers leave (softmax of out.scores: the kept tokens and their probabilities, most likely
+    first). A draw cannot be matched across RNGs, so the engine is held to the distribution at every step of
+    HF's own sample (FORMAT.md "Goldens")."""
+    import torch
+    from transformers import GenerationConfig
+
+    cases = []
+    for i, (temperature, top_k, top_p) in enumerate(SAMPLING):
+        name, ids = prompts[i % len(prompts)]
+        eos_ids = [likely, *eos] if i == 1 else eos
+        min_new = 3 if i == 2 else 0
+        gen = GenerationConfig(do_sample=True, temperature=temperature, top_k=top_k, top_p=top_p,   # 0: no top-k
+                               max_new_tokens=SAMPLING_STEPS, min_new_tokens=min_new or None, eos_token_id=eos_ids,
+                               pad_token_id=pad_id, output_scores=True, return_dict_in_generate=True)
+        x = torch.tensor([ids])
+        for seed in range(100):   # a seed whose steps all keep few enough tokens to record
+            torch.manual_seed(seed)
+            with torch.no_grad():
+                out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), generation_config=gen)
+            steps = []
+            for scores in out.scores:
+                probs = torch.softmax(scores[0].double(), dim=-1)
+                kept = torch.nonzero(torch.isfinite(scores[0])).flatten().tolist()
+                kept.sort(key=lambda t: -probs[t].item())
+                steps.append({"tokens": kept, "probs": [round(probs[t].item(), 7) for t in kept]})
+            if all(len(st["tokens"]) <= SAMPLING_KEPT for st in steps):
+                break
+        else:
+            continue
+        cases.append({"id": f"sample_t{temperature:g}_k{top_k}_p{top_p:g}_{name}", "prompt_ids": ids,
+                      "config": {"mode": "sampling", "temperature": temperature, "top_k": top_k, "top_p": top_p,
+                                 "max_new_tokens": SAMPLING_STEPS, "min_new_tokens": min_new,
+                                 "eos_token_ids": eos_ids, "torch_seed": seed},
+                      "sequence": cut_at_eos(out.sequences[0].tolist(), len(ids), eos_ids), "steps": steps})
+    return cases
+
+
 def _check_replay(recorder, sequences, scores, prompt_len, length_penalty) -> None:
     """The replayed accumulation must reproduce HF's length-penalised sequence scores."""
     for seq, score in zip(sequences, scores):
@@ -194,8 +241,12 @@ def case_configs(prompts, eos: list[int], likely: int) -> list[tuple[str, list[i
 def write_goldens(path: Path, goldens: dict) -> None:
     """goldens.json with one case per line: less than half the bytes of an indented file (these are committed for
     every model), still one case to a diff hunk."""
-    head = {k: v for k, v in goldens.items() if k != "cases"}
-    lines = [json.dumps(head, ensure_ascii=False)[:-1] + ', "cases": [']
+    head = {k: v for k, v in goldens.items() if k not in ("cases", "sampling")}
+    lines = [json.dumps(head, ensure_ascii=False)[:-1] + ', "sampling": [']
+    lines += [json.dumps(c, ensure_ascii=False, separators=(",", ":")) + ("," if i + 1 < len(goldens.get("sampling", []))
+                                                                          else "")
+              for i, c in enumerate(goldens.get("sampling", []))]
+    lines += ['], "cases": [']
     lines += [json.dumps(c, ensure_ascii=False, separators=(",", ":")) + ("," if i + 1 < len(goldens["cases"]) else "")
               for i, c in enumerate(goldens["cases"])]
     Path(path).write_text("\n".join(lines) + "\n]}\n")
@@ -220,14 +271,24 @@ def main(argv=None):
         raise CliError("manifest has no eos_token_ids")
     pad = manifest["pad_token_id"] if manifest["pad_token_id"] is not None else eos[0]
     prompts = load_prompts(args.model_dir, tokenizer, args.text)
+    if args.sampling_only:
+        existing = args.model_dir / "goldens.json"
+        if not existing.is_file():
+            raise CliError(f"--sampling-only: {existing} does not exist; run without it first")
+        goldens = json.loads(existing.read_text())
+        goldens["sampling"] = sampling_cases(model, prompts, eos, goldens["likely_eos_token_id"], pad)
+        write_goldens(existing, goldens)
+        print(f"wrote {existing}: {len(goldens['sampling'])} sampling cases")
+        return
     likely = frequent_token(model, prompts, avoid=eos)
     cases = []
     for case_id, ids, config in case_configs(prompts, eos, likely):
         cases.append({"id": case_id, "prompt_ids": ids, "config": config,
                       **generate_case(model, ids, config, pad)})
+    sampling = sampling_cases(model, prompts, eos, likely, pad)
     write_goldens(args.model_dir / "goldens.json",
                   {"model": manifest["source"]["model"], "tolerance_note": TOLERANCE_NOTE,
-                   "likely_eos_token_id": likely, "cases": cases})
+                   "likely_eos_token_id": likely, "sampling": sampling, "cases": cases})
     gaps = [g for c in cases for g in c["step_gaps"]]
     print(f"wrote {args.model_dir / 'goldens.json'}: {len(cases)} cases, likely EOS {likely}, "
           f"{sum(g < 1e-3 for g in gaps)}/{len(gaps)} step gaps < 1e-3")

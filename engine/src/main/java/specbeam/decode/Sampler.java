@@ -43,13 +43,17 @@ final class Sampler {
             }
             Arrays.sort(order, (a, b) -> Double.compare(probs[b], probs[a]));
             int keep = topK > 0 ? Math.min(topK, vocab) : vocab;
-            if (topP < 1.0) {
+            if (topP < 1.0) {   // over what top-k kept, renormalised: HF's top-p sees top-k's output
+                double topKMass = 0;
+                for (int i = 0; i < keep; i++) {
+                    topKMass += probs[order[i]];
+                }
                 double mass = 0;
                 int need = 0;
                 while (need < keep) {
                     mass += probs[order[need]];
                     need++;
-                    if (mass >= topP) {
+                    if (mass >= topP * topKMass) {
                         break;
                     }
                 }
