@@ -212,6 +212,24 @@ def _head_norm(g: _Graph, t, norm, heads, head_dim, eps, weight=None):
     return g.op("Reshape", [normed, g.const("flat_shape", np.array([0, 0, heads * head_dim], np.int64))])
 
 
+def _block_input(g: _Graph, x, pending, weight, eps):
+    """(normed block input, residual stream): RMSNorm of x, or with a pending output still to add to x, the
+    fused add-and-norm (which also returns the new residual stream)."""
+    if pending is None:
+        return g.op("SimplifiedLayerNormalization", [x, weight], axis=-1, epsilon=eps, stash_type=1), x
+    h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [pending, x, weight], outputs=4, domain=MS, epsilon=eps)
+    return h, x
+
+
+def _project_qkv(g: _Graph, h, attn, split):
+    """q, k, v of an attention block: one MatMul (+ bias) and a Split."""
+    w, b = _qkv(attn)
+    qkv = g.op("MatMul", [h, g.weight("qkv", w)])
+    if b is not None:
+        qkv = g.op("Add", [qkv, g.weight("qkv_bias", b)])
+    return g.op("Split", [qkv, split], outputs=3, axis=-1)
+
+
 def _llama(model, g: _Graph, n_layers):
     """Llama and its close relatives: Qwen2 (qkv bias), Mistral (a sliding window, which is the mask's business:
     FORMAT.md "Sliding window"), Qwen3 (per-head q/k RMSNorm) and Phi-3 (fused qkv_proj and gate_up_proj, partial
@@ -242,18 +260,8 @@ def _llama(model, g: _Graph, n_layers):
     for i, layer in enumerate(model.model.layers[:n_layers]):
         attn, mlp = layer.self_attn, layer.mlp
         # x is the residual stream; the attention norm also adds the previous MLP output
-        if residual_in is None:
-            h = g.op("SimplifiedLayerNormalization", [x, g.weight("ln_in", layer.input_layernorm.weight)],
-                     axis=-1, epsilon=eps, stash_type=1)
-        else:
-            h, _, _, x = g.op("SkipSimplifiedLayerNormalization",
-                              [residual_in, x, g.weight("ln_in", layer.input_layernorm.weight)], outputs=4,
-                              domain=MS, epsilon=eps)
-        w, b = _qkv(attn)
-        qkv = g.op("MatMul", [h, g.weight("qkv", w)])
-        if b is not None:
-            qkv = g.op("Add", [qkv, g.weight("qkv_bias", b)])
-        q, k, v = g.op("Split", [qkv, qkv_split], outputs=3, axis=-1)
+        h, x = _block_input(g, x, residual_in, g.weight("ln_in", layer.input_layernorm.weight), eps)
+        q, k, v = _project_qkv(g, h, attn, qkv_split)
         if head_norms:
             q = _head_norm(g, q, attn.q_norm, heads, head_dim, eps)
             k = _head_norm(g, k, attn.k_norm, kv_heads, head_dim, eps)
@@ -326,18 +334,8 @@ def _gemma(model, g: _Graph, n_layers):
     for i, layer in enumerate(text.layers[:n_layers]):
         attn, mlp = layer.self_attn, layer.mlp
         kind = config.layer_types[i]
-        if pending is None:
-            h = g.op("SimplifiedLayerNormalization", [x, g.weight("ln_in", one_plus(layer.input_layernorm))],
-                     axis=-1, epsilon=eps, stash_type=1)
-        else:
-            h, _, _, x = g.op("SkipSimplifiedLayerNormalization",
-                              [pending, x, g.weight("ln_in", one_plus(layer.input_layernorm))], outputs=4,
-                              domain=MS, epsilon=eps)
-        w, b = _qkv(attn)
-        qkv = g.op("MatMul", [h, g.weight("qkv", w)])
-        if b is not None:
-            qkv = g.op("Add", [qkv, g.weight("qkv_bias", b)])
-        q, k, v = g.op("Split", [qkv, qkv_split], outputs=3, axis=-1)
+        h, x = _block_input(g, x, pending, g.weight("ln_in", one_plus(layer.input_layernorm)), eps)
+        q, k, v = _project_qkv(g, h, attn, qkv_split)
         if hasattr(attn, "q_norm"):   # Gemma 3
             q = _head_norm(g, q, attn.q_norm, heads, head_dim, eps, one_plus(attn.q_norm))
             k = _head_norm(g, k, attn.k_norm, kv_heads, head_dim, eps, one_plus(attn.k_norm))

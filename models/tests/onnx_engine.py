@@ -68,3 +68,24 @@ class Engine:
         for buf, new in zip(self.cache, present):
             buf[:, :, self.length: self.length + q] = new
         self.length += q
+
+
+def greedy_decode(model_dir, case, capacity=64) -> list[int]:
+    """A goldens case's greedy run on the exported graph: prompt + generated tokens, EOS forbidden for
+    min_new_tokens steps, cut after the first EOS."""
+    cfg = case["config"]
+    engine = Engine(model_dir, capacity=capacity)
+    ids = list(case["prompt_ids"])
+    logits, present = engine.run(ids, list(range(len(ids))), np.tril(np.ones((len(ids), len(ids)), bool)))
+    out = list(ids)
+    for step in range(cfg["max_new_tokens"]):
+        row = logits[-1].copy()
+        if step < cfg["min_new_tokens"]:
+            row[cfg["eos_token_ids"]] = -np.inf
+        engine.append(present)
+        token = int(np.argmax(row))
+        out.append(token)
+        if token in cfg["eos_token_ids"]:
+            break
+        logits, present = engine.run([token], [len(out) - 1], np.ones((1, 1), bool))
+    return out

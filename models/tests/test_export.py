@@ -358,7 +358,7 @@ def test_llama3_rope_scaling_is_exported_and_greedy_equals_hf_generate_past_the_
     import shutil
 
     from transformers import AutoModelForCausalLM
-    from test_half import greedy
+    from onnx_engine import greedy_decode as greedy
 
     import export
 

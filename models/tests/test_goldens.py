@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import ARCHS, TINY
-from onnx_engine import Engine
+from onnx_engine import Engine, greedy_decode
 
 import goldens
 
@@ -67,21 +67,7 @@ def test_onnx_greedy_decoding_reproduces_greedy_goldens(arch):
         cfg = case["config"]
         if cfg["mode"] != "greedy" or len(case["prompt_ids"]) + cfg["max_new_tokens"] > 60:
             continue
-        engine = Engine(TINY / arch, capacity=64)
-        ids = list(case["prompt_ids"])
-        q = len(ids)
-        logits, present = engine.run(ids, list(range(q)), np.tril(np.ones((q, q), bool)))
-        out = list(ids)
-        for step in range(cfg["max_new_tokens"]):
-            row = logits[-1].copy()
-            if step < cfg["min_new_tokens"]:
-                row[cfg["eos_token_ids"]] = -np.inf
-            engine.append(present)
-            token = int(np.argmax(row))
-            out.append(token)
-            if token in cfg["eos_token_ids"]:
-                break
-            logits, present = engine.run([token], [len(out) - 1], np.ones((1, 1), bool))
+        out = greedy_decode(TINY / arch, case)
         assert out == case["sequences"][0], case["id"]
 
 

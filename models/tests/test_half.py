@@ -4,11 +4,10 @@ float32 only: this measures and bounds the agreement, printed as [half])."""
 
 import json
 
-import numpy as np
 import onnx
 import pytest
 from conftest import ARCHS, TINY
-from onnx_engine import Engine
+from onnx_engine import greedy_decode as greedy
 
 import export
 from common import run_cli
@@ -20,25 +19,6 @@ REPORT = []
 def report():
     yield
     print("\n" + "\n".join(f"[half] {line}" for line in REPORT))
-
-
-def greedy(model_dir, case):
-    cfg = case["config"]
-    engine = Engine(model_dir, capacity=64)
-    ids = list(case["prompt_ids"])
-    logits, present = engine.run(ids, list(range(len(ids))), np.tril(np.ones((len(ids), len(ids)), bool)))
-    out = list(ids)
-    for step in range(cfg["max_new_tokens"]):
-        row = logits[-1].copy()
-        if step < cfg["min_new_tokens"]:
-            row[cfg["eos_token_ids"]] = -np.inf
-        engine.append(present)
-        token = int(np.argmax(row))
-        out.append(token)
-        if token in cfg["eos_token_ids"]:
-            break
-        logits, present = engine.run([token], [len(out) - 1], np.ones((1, 1), bool))
-    return out
 
 
 @pytest.mark.parametrize("arch", ARCHS)
