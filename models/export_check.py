@@ -207,7 +207,7 @@ def run_checks(model, onnx_path, num_layers: int, kv_heads: int, head_dim: int,
         for j, path in enumerate(tree_paths(parents)):
             compare_linear(prompts[0].tolist() + [ids[0, k].item() for k in path], ref[0][0, j])
 
-    # (e) sliding window: a chain of 2 * window + 3 tokens after nothing (its last WINDOW_ROWS positions against
+    # (e) sliding window: a chain of 2 * window + 3 tokens after hidden slots (its last WINDOW_ROWS positions against
     # HF's own windowed forward), then a tree over it, so that the window cuts through the past and the tree
     if window is not None and window <= MAX_CHECKED_WINDOW:
         n_long = 2 * window + 3
