@@ -187,6 +187,11 @@ public final class Engine implements AutoCloseable {
         return target.provider();
     }
 
+    /** Where the target keeps its KV cache: {@code bound} (ONNX Runtime memory, IoBinding) or {@code host}. */
+    public String kvCacheUsed() {
+        return target.kvBackend().label();
+    }
+
     public static String onnxRuntimeVersion() {
         return OnnxCausalLm.environment(EngineOptions.defaultThreads()).getVersion();
     }

@@ -23,6 +23,12 @@ public final class GenerationJson {
     }
 
     public static ObjectNode of(GenerationResult result, TextTokenizer tokenizer, ExecutionProvider provider) {
+        return of(result, tokenizer, provider, null);
+    }
+
+    /** ... and the KV cache backend the target ran on ({@code kv_cache}: bound or host; left out when null). */
+    public static ObjectNode of(GenerationResult result, TextTokenizer tokenizer, ExecutionProvider provider,
+                                String kvCache) {
         ObjectNode root = MAPPER.createObjectNode();
         ArrayNode seqs = root.putArray("sequences");
         ArrayNode scores = root.putArray("sequence_scores");
@@ -68,7 +74,12 @@ public final class GenerationJson {
         stats.put("kv_bytes_copied", st.kvBytesCopied);
         stats.put("kv_bytes_moved", st.kvBytesMoved);
         stats.put("padded_positions", st.paddedPositions);
+        stats.put("kv_bytes_through_java", st.kvBytesThroughJava);
+        stats.put("host_io_bytes", st.hostIoBytes);
         stats.put("provider", provider.id());
+        if (kvCache != null) {
+            stats.put("kv_cache", kvCache);
+        }
         return root;
     }
 }

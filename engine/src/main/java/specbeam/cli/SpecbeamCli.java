@@ -222,7 +222,7 @@ public final class SpecbeamCli {
                     : null;
             GenerationResult result = engine.generate(prompts, config, trace);
             if (o.containsKey("--json")) {
-                out.println(GenerationJson.of(result, engine.tokenizer(), engine.providerUsed()));
+                out.println(GenerationJson.of(result, engine.tokenizer(), engine.providerUsed(), engine.kvCacheUsed()));
             } else {
                 for (int i = 0; i < prompts.size(); i++) {
                     for (GeneratedSequence s : result.sequences().get(i)) {

@@ -68,6 +68,14 @@ public final class DecodeStats {
     public long kvBytesMoved;
     /** Positions computed by forwards (target and draft) that were no tree node: rows padded to the longest. */
     public long paddedPositions;
+    /** The part of {@link #kvBytesCopied} copied by Java code: all of it on direct buffers, 0 on the bound cache. */
+    public long kvBytesThroughJava;
+    /**
+     * Bytes of host memory the forwards read as inputs and wrote as outputs (what a device provider moves across
+     * the bus): ids, positions, masks and the logits kept; on direct buffers also the past cache and the new
+     * keys/values ({@code specbeam.model.KvBackend}).
+     */
+    public long hostIoBytes;
 
     /** Records that one decode round (one target forward after prefill) advanced {@code steps} steps. */
     public void recordRound(int stepsAdvanced) {
@@ -150,6 +158,16 @@ public final class DecodeStats {
         kvBytesCopied += o.kvBytesCopied;
         kvBytesMoved += o.kvBytesMoved;
         paddedPositions += o.paddedPositions;
+        kvBytesThroughJava += o.kvBytesThroughJava;
+        hostIoBytes += o.hostIoBytes;
+    }
+
+    public double hostIoBytesPerToken() {
+        return tokensGenerated == 0 ? Double.NaN : (double) hostIoBytes / tokensGenerated;
+    }
+
+    public double kvBytesThroughJavaPerToken() {
+        return tokensGenerated == 0 ? Double.NaN : (double) kvBytesThroughJava / tokensGenerated;
     }
 
     /** One readable line, as printed by the {@code generate} command. */
@@ -161,8 +179,9 @@ public final class DecodeStats {
             sb.append(String.format(" acceptance=%.3f (%d/%d) steps/target_forward=%.2f", acceptanceRate(),
                     draftAccepted, draftProposed, stepsPerTargetForward()));
         }
-        sb.append(String.format(" wall=%.1fms ort=%.0f%% kv_bytes/token=%.0f (moved %.0f) padded_positions=%d",
-                wallNanos / 1e6, 100 * ortShare(), kvBytesPerToken(), kvBytesMovedPerToken(), paddedPositions));
+        sb.append(String.format(" wall=%.1fms ort=%.0f%% kv_bytes/token=%.0f (moved %.0f, through Java %.0f)"
+                + " host_io_bytes/token=%.0f padded_positions=%d", wallNanos / 1e6, 100 * ortShare(), kvBytesPerToken(),
+                kvBytesMovedPerToken(), kvBytesThroughJavaPerToken(), hostIoBytesPerToken(), paddedPositions));
         if (logitsNanos > 0) {
             sb.append(String.format(" logits=%.1fms (%.1f%% of decode)", logitsNanos / 1e6, 100 * logitsShare()));
         }

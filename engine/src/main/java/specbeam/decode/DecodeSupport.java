@@ -114,6 +114,16 @@ final class DecodeSupport {
         public void paddedPositions(long positions) {
             stats.paddedPositions += positions;
         }
+
+        @Override
+        public void kvBytesThroughJava(long bytes) {
+            stats.kvBytesThroughJava += bytes;
+        }
+
+        @Override
+        public void hostIo(long toProvider, long fromProvider) {
+            stats.hostIoBytes += toProvider + fromProvider;
+        }
     }
 
     static int[] append(int[] tokens, int token) {

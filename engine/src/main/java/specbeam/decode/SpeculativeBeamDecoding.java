@@ -152,6 +152,16 @@ public final class SpeculativeBeamDecoding implements DecodingStrategy {
             }
 
             @Override
+            public void kvBytesThroughJava(long bytes) {
+                stats.kvBytesThroughJava(bytes);
+            }
+
+            @Override
+            public void hostIo(long toProvider, long fromProvider) {
+                stats.hostIo(toProvider, fromProvider);
+            }
+
+            @Override
             public void forward(long nanos, int fed, long padded) {
                 stats.forward(nanos, fed, padded);
                 costs.observe(fed + padded, nanos);

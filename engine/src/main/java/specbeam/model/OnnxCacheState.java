@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import com.sun.jna.Pointer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -60,9 +61,10 @@ abstract class OnnxCacheState implements AutoCloseable {
     int capacity;                        // slots per row that nodes may use
     int stride;                          // slots per row in the buffers below: capacity, + 1 spare in place (an
                                          // idle row of a one-token batch call still gets its slot written)
-    FloatBuffer[] keys;                  // per layer: (rows, kv_heads, stride, head_dim)
-    FloatBuffer[] values;                // per layer: (rows, kv_heads, stride, head_dim)
-    private OnnxTensor[] pastKeyTensors; // per layer: views of keys for all rows
+    final BoundKv bound;                 // the bound cache (keys/values in ONNX Runtime memory, IoBinding), or null
+    KvRegion cache;                      // per layer keys and values: (rows, kv_heads, stride, head_dim)
+    KvRegion present;                    // per layer a forward's new keys and values: (rows, kv_heads, maxQ, head_dim)
+    private OnnxTensor[] pastKeyTensors; // per layer: views of keys for all rows (direct buffers only)
     private OnnxTensor[] pastValueTensors;
 
     int maxQ;                            // q the scratch buffers below are sized for
@@ -73,12 +75,6 @@ abstract class OnnxCacheState implements AutoCloseable {
     private final String slidingMaskInput;   // that input's name, or null
     int maxKept;                         // logits positions per row the logits buffer is sized for
     FloatBuffer logits;                  // (rows, maxKept, vocab)
-    FloatBuffer[] presentKeys;           // per layer: (rows, kv_heads, maxQ, head_dim)
-    FloatBuffer[] presentValues;         // per layer: (rows, kv_heads, maxQ, head_dim)
-    private ByteBuffer[] keyBytes;       // the bytes under keys, values, presentKeys, presentValues: a half graph's
-    private ByteBuffer[] valueBytes;     // tensors are float16 views of them
-    private ByteBuffer[] presentKeyBytes;
-    private ByteBuffer[] presentValueBytes;
     float[] hiddenRow;                   // (stride + maxQ) of mask_min
     float[] zeros;                       // (capacity) of 0
     private IntBuffer seqlens;           // (rows): in place, per row of a call the last slot written
@@ -93,6 +89,7 @@ abstract class OnnxCacheState implements AutoCloseable {
     private final List<ByteBuffer> scratchLeases = new ArrayList<>();   // ... of the scratch inputs and outputs
     private final List<ByteBuffer> logitsLeases = new ArrayList<>();    // ... of the logits
     final List<ByteBuffer> stateLeases = new ArrayList<>();             // ... held until close (subclasses)
+    private final List<BoundKv.Block> heldBlocks = new ArrayList<>();  // bound: the blocks this state holds
 
     OnnxCacheState(OnnxCausalLm model, int rows, int capacity, OnnxCausalLm.OrtTimer timer) {
         this.model = model;
@@ -113,6 +110,7 @@ abstract class OnnxCacheState implements AutoCloseable {
         this.logitsFromInput = m.inputs().containsKey("logits_from");
         this.inplace = model.inplaceSession() != null;
         this.callBase = new int[rows];
+        this.bound = model.kvBackend() == KvBackend.BOUND ? model.boundKv() : null;
         try {
             allocateCache(capacity);
             ensureQ(8);
@@ -230,54 +228,104 @@ abstract class OnnxCacheState implements AutoCloseable {
 
     /** (Re)allocates the cache at {@code newCapacity} slots per row, keeping slots {@code 0 .. keep[row]-1}. */
     final void allocateCache(int newCapacity, int... keep) {
-        FloatBuffer[] oldKeys = keys;
-        FloatBuffer[] oldValues = values;
+        KvRegion old = cache;
         List<ByteBuffer> oldLeases = new ArrayList<>(cacheLeases);
         cacheLeases.clear();
         int oldStride = stride;
         closeCacheTensors();
         capacity = newCapacity;
         stride = newCapacity + (inplace ? 1 : 0);
-        keys = new FloatBuffer[layers];
-        values = new FloatBuffer[layers];
-        keyBytes = new ByteBuffer[layers];
-        valueBytes = new ByteBuffer[layers];
-        pastKeyTensors = new OnnxTensor[layers];
-        pastValueTensors = new OnnxTensor[layers];
         long[] shape = {rows, kvHeads, stride, headDim};
         int units = rows * kvHeads * stride * kvUnits;
-        try {
-            for (int l = 0; l < layers; l++) {
-                keys[l] = floats(units, cacheLeases, cacheWhat());
-                keyBytes[l] = cacheLeases.get(cacheLeases.size() - 1);
-                values[l] = floats(units, cacheLeases, cacheWhat());
-                valueBytes[l] = cacheLeases.get(cacheLeases.size() - 1);
-                pastKeyTensors[l] = wrapKv(keys[l], keyBytes[l], 0, units, shape);
-                pastValueTensors[l] = wrapKv(values[l], valueBytes[l], 0, units, shape);
+        cache = region(units, cacheLeases, cacheWhat());
+        if (bound == null) {
+            pastKeyTensors = new OnnxTensor[layers];
+            pastValueTensors = new OnnxTensor[layers];
+            try {
+                for (int l = 0; l < layers; l++) {
+                    pastKeyTensors[l] = wrapKv(cache.keys[l], cache.keyBytes[l], 0, units, shape);
+                    pastValueTensors[l] = wrapKv(cache.values[l], cache.valueBytes[l], 0, units, shape);
+                }
+            } catch (OrtException e) {
+                close();
+                throw new IllegalStateException("cannot wrap the KV cache for ONNX Runtime", e);
             }
-        } catch (OrtException e) {
-            close();
-            throw new IllegalStateException("cannot wrap the KV cache for ONNX Runtime", e);
         }
         long floatsMoved = 0;
-        for (int r = 0; r < keep.length && oldKeys != null; r++) {
-            for (int l = 0; l < layers; l++) {
-                for (int h = 0; h < kvHeads; h++) {
-                    int src = (r * kvHeads + h) * oldStride * kvUnits;
-                    int dst = (r * kvHeads + h) * stride * kvUnits;
-                    keys[l].put(dst, oldKeys[l], src, keep[r] * kvUnits);
-                    values[l].put(dst, oldValues[l], src, keep[r] * kvUnits);
-                }
+        for (int r = 0; r < keep.length && old != null; r++) {
+            for (int h = 0; h < kvHeads; h++) {
+                int src = (r * kvHeads + h) * oldStride * kvUnits;
+                int dst = (r * kvHeads + h) * stride * kvUnits;
+                copyKv(old, src, cache, dst, keep[r] * kvUnits);
             }
             floatsMoved += 2L * layers * kvHeads * keep[r] * kvUnits;
         }
         timer.kvBytesMoved(floatsMoved * 4);
+        if (old != null) {
+            freeRegion(old);
+        }
         giveBack(oldLeases);
         zeros = new float[capacity];
         int q = maxQ;
         maxQ = 0;
         if (q > 0) {
             ensureQ(q);
+        }
+    }
+
+    /**
+     * Keys and values of every layer, each {@code units} 4-byte units: zeroed direct buffers recorded in
+     * {@code leases}, or zeroed blocks of the bound cache's memory.
+     */
+    final KvRegion region(long units, List<ByteBuffer> leases, String what) {
+        KvRegion r = new KvRegion(layers, bound != null);
+        for (int l = 0; l < layers; l++) {
+            if (bound == null) {
+                r.keys[l] = floats(units, leases, what);
+                r.keyBytes[l] = leases.get(leases.size() - 1);
+                r.values[l] = floats(units, leases, what);
+                r.valueBytes[l] = leases.get(leases.size() - 1);
+            } else {
+                NativeLimits.checkBuffer(what, units, 0);
+                r.keyBlocks[l] = hold(bound.alloc(units * 4));
+                r.valueBlocks[l] = hold(bound.alloc(units * 4));
+            }
+        }
+        return r;
+    }
+
+    private BoundKv.Block hold(BoundKv.Block b) {
+        heldBlocks.add(b);
+        return b;
+    }
+
+    /** Hands a region's bound blocks back (direct buffers go back with their leases). */
+    final void freeRegion(KvRegion r) {
+        for (int l = 0; bound != null && l < layers; l++) {
+            heldBlocks.remove(r.keyBlocks[l]);
+            heldBlocks.remove(r.valueBlocks[l]);
+            bound.free(r.keyBlocks[l]);
+            bound.free(r.valueBlocks[l]);
+        }
+    }
+
+    /**
+     * Copies {@code units} 4-byte units from {@code fromUnit} of every layer's keys and values in one region to
+     * {@code toUnit} of another (or the same, ranges apart): by Java for direct buffers, natively within the
+     * provider's memory on the bound cache ({@link BoundKv#copy}).
+     */
+    final void copyKv(KvRegion from, int fromUnit, KvRegion to, int toUnit, int units) {
+        for (int l = 0; l < layers; l++) {
+            if (bound == null) {
+                to.keys[l].put(toUnit, from.keys[l], fromUnit, units);
+                to.values[l].put(toUnit, from.values[l], fromUnit, units);
+            } else {
+                bound.copy(from.keyBlocks[l], fromUnit * 4L, to.keyBlocks[l], toUnit * 4L, units * 4L);
+                bound.copy(from.valueBlocks[l], fromUnit * 4L, to.valueBlocks[l], toUnit * 4L, units * 4L);
+            }
+        }
+        if (bound == null) {
+            timer.kvBytesThroughJava(2L * layers * units * 4);
         }
     }
 
@@ -305,16 +353,11 @@ abstract class OnnxCacheState implements AutoCloseable {
             maskSliding = floats((long) rows * maxQ * (stride + maxQ), scratchLeases, "the sliding layers' attention "
                     + "mask of a forward (" + rows + " rows x " + maxQ + " tokens x " + (stride + maxQ) + " columns)");
         }
-        presentKeys = new FloatBuffer[layers];
-        presentValues = new FloatBuffer[layers];
-        presentKeyBytes = new ByteBuffer[layers];
-        presentValueBytes = new ByteBuffer[layers];
-        for (int l = 0; l < layers; l++) {
-            presentKeys[l] = floats((long) rows * kvHeads * maxQ * kvUnits, scratchLeases, "a forward's new keys");
-            presentKeyBytes[l] = scratchLeases.get(scratchLeases.size() - 1);
-            presentValues[l] = floats((long) rows * kvHeads * maxQ * kvUnits, scratchLeases, "a forward's new values");
-            presentValueBytes[l] = scratchLeases.get(scratchLeases.size() - 1);
+        if (present != null) {
+            freeRegion(present);
         }
+        present = region((long) rows * kvHeads * maxQ * kvUnits, scratchLeases, "a forward's new keys and values ("
+                + rows + " rows x " + kvHeads + " kv heads x " + maxQ + " tokens x " + headDim + ")");
         hiddenRow = new float[stride + maxQ];
         Arrays.fill(hiddenRow, maskMin);
     }
@@ -347,6 +390,10 @@ abstract class OnnxCacheState implements AutoCloseable {
      * already filled; {@code fed} real tokens (the rest padding) are reported to the timer.
      */
     final LmState.Logits run(int firstRow, int n, int q, int fed) {
+        if (closed || model.isClosed()) {
+            throw new IllegalStateException("a forward on a closed " + (closed ? "decoding state" : "model ("
+                    + model.directory() + ")") + ": open a new one");
+        }
         int from = Math.min(callLogitsFrom, q - 1);
         callLogitsFrom = 0;
         ensureKept(q - from);
@@ -371,10 +418,32 @@ abstract class OnnxCacheState implements AutoCloseable {
                 }
                 b.inputs.put(m.inplace().inputs().get("total_sequence_length"), callTotal);
             }
-            start = System.nanoTime();
-            try (OrtSession.Result ignored = session.run(b.inputs, Collections.emptySet(), b.pinned)) {
-                timer.forward(System.nanoTime() - start, fed, (long) n * q - fed);
+                long toProvider = 0;   // host memory the forward reads (on a device: uploads) and writes (downloads)
+            for (OnnxTensor t : b.inputs.values()) {   // direct buffers: the past cache is among them
+                toProvider += t.getInfo().getNumElements() * (t.getInfo().type == OnnxJavaType.INT64 ? 8 : 4);
             }
+            long fromProvider = (long) n * (q - from) * vocab * 4;
+            if (bound != null) {
+                OrtNative api = bound.api();
+                for (Map.Entry<String, OnnxTensor> e : b.inputs.entrySet()) {   // host inputs: rebound every call,
+                    api.bindInput(b.io, e.getKey(), OrtNative.value(e.getValue()));  // a device copies them here
+                }
+                Pointer sessionHandle = callInplace ? model.inplaceHandle() : model.sessionHandle();
+                start = System.nanoTime();
+                api.runWithBinding(sessionHandle, b.io);
+                api.synchronizeOutputs(b.io);
+                timer.forward(System.nanoTime() - start, fed, (long) n * q - fed);
+            } else {
+                start = System.nanoTime();
+                try (OrtSession.Result ignored = session.run(b.inputs, Collections.emptySet(), b.pinned)) {
+                    timer.forward(System.nanoTime() - start, fed, (long) n * q - fed);
+                }
+                fromProvider += slotBytes((long) n * q);   // the new keys/values, written to host memory
+            }
+            timer.hostIo(toProvider, fromProvider);
+        } catch (OrtNative.NativeException e) {
+            throw new IllegalStateException("ONNX Runtime failed on a forward of " + n + "x" + q + " tokens: "
+                    + e.getMessage(), e);
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed on a forward of " + n + "x" + q + " tokens: " + e.getMessage(), e);
         } finally {
@@ -408,24 +477,18 @@ abstract class OnnxCacheState implements AutoCloseable {
 
     /** Copies node {@code node} of a forward's present keys/values (row {@code i} of the call) into a cache slot. */
     final void storePresent(int i, int node, int q, int row, int slot, int count) {
-        for (int l = 0; l < layers; l++) {
-            for (int h = 0; h < kvHeads; h++) {
-                int src = ((i * kvHeads + h) * q + node) * kvUnits;
-                int dst = ((row * kvHeads + h) * stride + slot) * kvUnits;
-                keys[l].put(dst, presentKeys[l], src, count * kvUnits);
-                values[l].put(dst, presentValues[l], src, count * kvUnits);
-            }
+        for (int h = 0; h < kvHeads; h++) {
+            int src = ((i * kvHeads + h) * q + node) * kvUnits;
+            int dst = ((row * kvHeads + h) * stride + slot) * kvUnits;
+            copyKv(present, src, cache, dst, count * kvUnits);
         }
     }
 
     /** Copies {@code count} slots of a row from {@code from} to {@code to} (within the cache). */
     final void moveSlots(int row, int from, int to, int count) {
-        for (int l = 0; l < layers; l++) {
-            for (int h = 0; h < kvHeads; h++) {
-                int base = (row * kvHeads + h) * stride;
-                keys[l].put((base + to) * kvUnits, keys[l], (base + from) * kvUnits, count * kvUnits);
-                values[l].put((base + to) * kvUnits, values[l], (base + from) * kvUnits, count * kvUnits);
-            }
+        for (int h = 0; h < kvHeads; h++) {
+            int base = (row * kvHeads + h) * stride;
+            copyKv(cache, (base + from) * kvUnits, cache, (base + to) * kvUnits, count * kvUnits);
         }
     }
 
@@ -438,19 +501,36 @@ abstract class OnnxCacheState implements AutoCloseable {
     private record BindingKey(int firstRow, int n, int q, int logitsFrom, boolean inPlace) {
     }
 
-    /** Input and pinned-output tensors viewing this state's buffers for one call shape. */
-    private static final class Bindings {
+    /**
+     * Input and pinned-output tensors viewing this state's buffers for one call shape. On the bound cache the
+     * inputs are the host ones only; the past and present tensors over the bound memory and the outputs sit in
+     * an IoBinding ({@code io}) made once for the shape.
+     */
+    private final class Bindings {
         final Map<String, OnnxTensor> inputs = new HashMap<>();
         final Map<String, OnnxValue> pinned = new HashMap<>();
         final List<OnnxTensor> owned = new ArrayList<>();
+        final List<Pointer> ownedNative = new ArrayList<>();   // bound: tensors over the cache's blocks
+        Pointer io;                                            // bound: the IoBinding, or null
 
         OnnxTensor own(OnnxTensor t) {
             owned.add(t);
             return t;
         }
 
+        Pointer ownNative(Pointer value) {
+            ownedNative.add(value);
+            return value;
+        }
+
         void close() {
+            if (io != null) {
+                bound.api().releaseIoBinding(io);
+                io = null;
+            }
             owned.forEach(OnnxTensor::close);
+            ownedNative.forEach(bound != null ? bound::release : v -> { });
+            ownedNative.clear();
         }
     }
 
@@ -475,37 +555,72 @@ abstract class OnnxCacheState implements AutoCloseable {
             } else {
                 b.inputs.put(m.inplace().inputs().get("seqlens_k"), b.own(OnnxTensor.createTensor(model.env(), seqlens.slice(0, n), new long[] {n})));
             }
-            boolean allRows = firstRow == 0 && n == rows;
-            int rowFloats = kvHeads * stride * kvUnits;
-            long[] pastShape = {n, kvHeads, stride, headDim};
-            OnnxTensor[] pastKeys = new OnnxTensor[layers];
-            OnnxTensor[] pastValues = new OnnxTensor[layers];
-            for (int l = 0; l < layers; l++) {
-                pastKeys[l] = allRows ? pastKeyTensors[l]
-                        : b.own(wrapKv(keys[l], keyBytes[l], firstRow * rowFloats, n * rowFloats, pastShape));
-                pastValues[l] = allRows ? pastValueTensors[l]
-                        : b.own(wrapKv(values[l], valueBytes[l], firstRow * rowFloats, n * rowFloats, pastShape));
-                b.inputs.put(m.inputName("past_key", l), pastKeys[l]);
-                b.inputs.put(m.inputName("past_value", l), pastValues[l]);
-            }
             if (logitsFromInput) {   // 0: every position
                 b.inputs.put(m.inputs().get("logits_from"), b.own(OnnxTensor.createTensor(model.env(), new long[] {from})));
             }
             b.pinned.put(m.outputs().get("logits"), b.own(wrap(logits.slice(0, n * kept * vocab), new long[] {n, kept, vocab})));
-            long[] presentShape = {n, kvHeads, q, headDim};
-            int presentFloats = n * kvHeads * q * kvUnits;
-            for (int l = 0; l < layers; l++) {   // in place: present is the past buffer itself
-                b.pinned.put(m.outputName("present_key", l), inPlace ? pastKeys[l]
-                        : b.own(wrapKv(presentKeys[l], presentKeyBytes[l], 0, presentFloats, presentShape)));
-                b.pinned.put(m.outputName("present_value", l), inPlace ? pastValues[l]
-                        : b.own(wrapKv(presentValues[l], presentValueBytes[l], 0, presentFloats, presentShape)));
+            if (bound == null) {
+                hostKvTensors(b, firstRow, n, q, inPlace);
+            } else {
+                boundKvTensors(b, firstRow, n, q, inPlace);
             }
-        } catch (OrtException e) {
+        } catch (OrtException | OrtNative.NativeException e) {
             b.close();
             throw new IllegalStateException("cannot create ONNX Runtime tensors over the state's buffers", e);
         }
         bindings.put(key, b);
         return b;
+    }
+
+    /** Direct buffers: the past and present tensors of a call shape, views of the cache handed to session.run. */
+    private void hostKvTensors(Bindings b, int firstRow, int n, int q, boolean inPlace) throws OrtException {
+        boolean allRows = firstRow == 0 && n == rows;
+        int rowFloats = kvHeads * stride * kvUnits;
+        long[] pastShape = {n, kvHeads, stride, headDim};
+        OnnxTensor[] pastKeys = new OnnxTensor[layers];
+        OnnxTensor[] pastValues = new OnnxTensor[layers];
+        for (int l = 0; l < layers; l++) {
+            pastKeys[l] = allRows ? pastKeyTensors[l]
+                    : b.own(wrapKv(cache.keys[l], cache.keyBytes[l], firstRow * rowFloats, n * rowFloats, pastShape));
+            pastValues[l] = allRows ? pastValueTensors[l]
+                    : b.own(wrapKv(cache.values[l], cache.valueBytes[l], firstRow * rowFloats, n * rowFloats, pastShape));
+            b.inputs.put(m.inputName("past_key", l), pastKeys[l]);
+            b.inputs.put(m.inputName("past_value", l), pastValues[l]);
+        }
+        long[] presentShape = {n, kvHeads, q, headDim};
+        int presentFloats = n * kvHeads * q * kvUnits;
+        for (int l = 0; l < layers; l++) {   // in place: present is the past buffer itself
+            b.pinned.put(m.outputName("present_key", l), inPlace ? pastKeys[l]
+                    : b.own(wrapKv(present.keys[l], present.keyBytes[l], 0, presentFloats, presentShape)));
+            b.pinned.put(m.outputName("present_value", l), inPlace ? pastValues[l]
+                    : b.own(wrapKv(present.values[l], present.valueBytes[l], 0, presentFloats, presentShape)));
+        }
+    }
+
+    /**
+     * The bound cache: an IoBinding for a call shape with the past inputs and present outputs over the cache's
+     * blocks (in place: the same tensor, so new keys/values land in their slots) and the logits output over the
+     * pinned host buffer. Bound once; the host inputs are bound by every {@link #run}.
+     */
+    private void boundKvTensors(Bindings b, int firstRow, int n, int q, boolean inPlace) {
+        OrtNative api = bound.api();
+        b.io = api.ioBinding(inPlace ? model.inplaceHandle() : model.sessionHandle());
+        long rowBytes = (long) kvHeads * stride * kvUnits * 4;
+        long[] pastShape = {n, kvHeads, stride, headDim};
+        long[] presentShape = {n, kvHeads, q, headDim};
+        long presentBytes = (long) n * kvHeads * q * kvUnits * 4;
+        int type = halfKv ? OrtNative.FLOAT16 : OrtNative.FLOAT;
+        for (int l = 0; l < layers; l++) {
+            Pointer pastKey = b.ownNative(bound.view(cache.keyBlocks[l], firstRow * rowBytes, n * rowBytes, pastShape, type));
+            Pointer pastValue = b.ownNative(bound.view(cache.valueBlocks[l], firstRow * rowBytes, n * rowBytes, pastShape, type));
+            api.bindInput(b.io, m.inputName("past_key", l), pastKey);
+            api.bindInput(b.io, m.inputName("past_value", l), pastValue);
+            api.bindOutput(b.io, m.outputName("present_key", l), inPlace ? pastKey
+                    : b.ownNative(bound.view(present.keyBlocks[l], 0, presentBytes, presentShape, type)));
+            api.bindOutput(b.io, m.outputName("present_value", l), inPlace ? pastValue
+                    : b.ownNative(bound.view(present.valueBlocks[l], 0, presentBytes, presentShape, type)));
+        }
+        api.bindOutput(b.io, m.outputs().get("logits"), OrtNative.value((OnnxTensor) b.pinned.get(m.outputs().get("logits"))));
     }
 
     private void closeBindings() {
@@ -543,10 +658,20 @@ abstract class OnnxCacheState implements AutoCloseable {
         }
         closed = true;
         closeCacheTensors();
+        if (cache != null) {
+            freeRegion(cache);
+        }
+        if (present != null) {
+            freeRegion(present);
+        }
         giveBack(cacheLeases);
         giveBack(scratchLeases);
         giveBack(logitsLeases);
         giveBack(stateLeases);
+        if (bound != null) {   // every block still held goes back (scratch regions of subclasses too)
+            heldBlocks.forEach(bound::free);
+            heldBlocks.clear();
+        }
     }
 
     /** Logits of one forward, read in place from the pinned output buffer: positions {@code from ..}, kept per row. */
@@ -582,6 +707,25 @@ abstract class OnnxCacheState implements AutoCloseable {
         @Override
         public void copy(int row, int node, float[] dst) {
             logits.get(offset(row, node), dst, 0, vocab);
+        }
+    }
+
+    /** Keys and values of every layer: in direct buffers ({@code keys} ..), or in blocks of the bound cache. */
+    static final class KvRegion {
+        final FloatBuffer[] keys;              // per layer, direct buffers only
+        final FloatBuffer[] values;
+        final ByteBuffer[] keyBytes;           // the bytes under them: a half graph's tensors are float16 views
+        final ByteBuffer[] valueBytes;
+        final BoundKv.Block[] keyBlocks;       // per layer, bound cache only
+        final BoundKv.Block[] valueBlocks;
+
+        KvRegion(int layers, boolean bound) {
+            keys = bound ? null : new FloatBuffer[layers];
+            values = bound ? null : new FloatBuffer[layers];
+            keyBytes = bound ? null : new ByteBuffer[layers];
+            valueBytes = bound ? null : new ByteBuffer[layers];
+            keyBlocks = bound ? new BoundKv.Block[layers] : null;
+            valueBlocks = bound ? new BoundKv.Block[layers] : null;
         }
     }
 }

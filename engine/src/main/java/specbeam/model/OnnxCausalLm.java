@@ -26,6 +26,10 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
     private final Set<String> outputNames;
     private final Path dir;
     private final BufferPool buffers = new BufferPool();
+    private final KvBackend kvBackend;         // where states keep their cache (KvBackend)
+    private final OrtNative nativeApi;         // the C API, on the bound cache only
+    private final com.sun.jna.Pointer sessionHandle;    // OrtSession* of session / inplaceSession, bound only
+    private final com.sun.jna.Pointer inplaceHandle;
 
     private OnnxCausalLm(Path dir, ModelManifest manifest, OrtEnvironment env, OrtSession session,
                          OrtSession inplaceSession, ExecutionProvider provider) {
@@ -35,6 +39,30 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         this.session = session;
         this.inplaceSession = inplaceSession;
         this.provider = provider;
+        KvBackend backend = KvBackend.requested();
+        OrtNative api = null;
+        if (backend != KvBackend.HOST) {
+            try {
+                api = OrtNative.get(env);
+                try (BoundKv probe = new BoundKv(api, OrtNative.session(session), provider == ExecutionProvider.CUDA)) {
+                    BoundKv.Block b = probe.alloc(64);   // allocator and copier both work here
+                    probe.copy(b, 0, b, 32, 32);
+                }
+                backend = KvBackend.BOUND;
+            } catch (OrtNative.NativeException | UnsatisfiedLinkError e) {
+                if (backend == KvBackend.BOUND) {
+                    throw new ModelLoadException("-Dspecbeam.kv=bound: the bound KV cache cannot be used here ("
+                            + e.getMessage() + "); run with -Dspecbeam.kv=host or auto", e);
+                }
+                warnFallback(e.getMessage());
+                api = null;
+                backend = KvBackend.HOST;
+            }
+        }
+        this.kvBackend = backend;
+        this.nativeApi = api;
+        this.sessionHandle = api == null ? null : OrtNative.session(session);
+        this.inplaceHandle = api == null || inplaceSession == null ? null : OrtNative.session(inplaceSession);
         Set<String> names = new LinkedHashSet<>();
         names.add(manifest.outputs().get("logits"));
         for (int i = 0; i < manifest.numLayers(); i++) {
@@ -230,6 +258,48 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         return dir;
     }
 
+    private static boolean warned;
+
+    private static synchronized void warnFallback(String why) {
+        if (!warned) {
+            warned = true;
+            System.err.println("specbeam: the bound KV cache is unavailable (" + why + "); keeping the cache in "
+                    + "direct buffers (-Dspecbeam.kv=host)");
+        }
+    }
+
+    /** Where this model's decoding states keep their KV cache. */
+    public KvBackend kvBackend() {
+        return kvBackend;
+    }
+
+    private BoundKv boundKv;   // the bound cache's memory, shared by this model's states; created on first use
+    private boolean closed;
+
+    /** The bound cache's memory of this model's states (bound backend only); freed by {@link #close}. */
+    synchronized BoundKv boundKv() {
+        if (closed) {
+            throw new IllegalStateException("the model " + dir + " is closed");
+        }
+        if (boundKv == null) {
+            boundKv = new BoundKv(nativeApi, sessionHandle, provider == ExecutionProvider.CUDA);
+        }
+        return boundKv;
+    }
+
+    /** Whether {@link #close} has run: a state's forward then fails instead of touching freed native memory. */
+    synchronized boolean isClosed() {
+        return closed;
+    }
+
+    com.sun.jna.Pointer sessionHandle() {
+        return sessionHandle;
+    }
+
+    com.sun.jna.Pointer inplaceHandle() {
+        return inplaceHandle;
+    }
+
     /** Direct buffers this model's decoding states hand on to each other ({@link BufferPool}). */
     BufferPool buffers() {
         return buffers;
@@ -267,6 +337,15 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (boundKv != null) {
+                boundKv.close();   // before the session its allocator came from
+            }
+        }
         try {
             if (inplaceSession != null) {
                 inplaceSession.close();
@@ -290,6 +369,18 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         /** Bytes of KV cache moved after they were stored (rows reordered, paths gathered, compaction, growth). */
         default void kvBytesMoved(long bytes) {
             kvBytes(bytes);
+        }
+
+        /** Bytes of KV cache copied by Java code (direct buffers only; the bound cache copies inside ONNX Runtime). */
+        default void kvBytesThroughJava(long bytes) {
+        }
+
+        /**
+         * Bytes of host memory one forward reads as inputs ({@code toProvider}: ids, positions, mask, and on direct
+         * buffers the past cache) and writes as outputs ({@code fromProvider}: the logits kept, and on direct
+         * buffers the new keys/values): what a device provider would move across the bus.
+         */
+        default void hostIo(long toProvider, long fromProvider) {
         }
 
         /** Positions a forward computed that are no tree node (rows padded to the longest row of the call). */

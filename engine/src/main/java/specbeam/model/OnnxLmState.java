@@ -11,8 +11,7 @@ import java.util.Arrays;
  * concerned.
  */
 final class OnnxLmState extends OnnxCacheState implements LmState {
-    private FloatBuffer[] scratchKeys;         // per layer: like keys, only rows being overwritten are used
-    private FloatBuffer[] scratchValues;       // per layer: like values
+    private KvRegion scratch;                  // like the cache: only rows being overwritten are used
     private final int[] length;                // per row: committed tokens
     private final int[] pending;               // per row: pending-tree nodes (slots length..length+pending)
     private final int[][] pendingParent;       // per row, per pending node: parent pending index or -1
@@ -206,15 +205,10 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
         for (int i = 0; i < rows; i++) {
             int src = sources[i];
             if (src != i && overwritten[src] && !saved[src]) {
-                if (scratchKeys == null) {
-                    scratchKeys = new FloatBuffer[layers];
-                    scratchValues = new FloatBuffer[layers];
-                    for (int l = 0; l < layers; l++) {
-                        scratchKeys[l] = floats((long) rows * kvHeads * stride * kvUnits, stateLeases, "a copy of the rows being reordered");
-                        scratchValues[l] = floats((long) rows * kvHeads * stride * kvUnits, stateLeases, "a copy of the rows being reordered");
-                    }
+                if (scratch == null) {
+                    scratch = region((long) rows * kvHeads * stride * kvUnits, stateLeases, "a copy of the rows being reordered");
                 }
-                floatsMoved += copyRow(keys, values, src, scratchKeys, scratchValues, src, 0, length[src] + pending[src]);
+                floatsMoved += copyRow(cache, src, scratch, src, 0, length[src] + pending[src]);
                 saved[src] = true;
             }
         }
@@ -244,9 +238,9 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
                 from++;
             }
             if (saved[src]) {
-                floatsMoved += copyRow(scratchKeys, scratchValues, src, keys, values, i, from, slots);
+                floatsMoved += copyRow(scratch, src, cache, i, from, slots);
             } else {
-                floatsMoved += copyRow(keys, values, src, keys, values, i, from, slots);
+                floatsMoved += copyRow(cache, src, cache, i, from, slots);
             }
             System.arraycopy(want, from, slotContent[i], from, slots - from);
             length[i] = oldLength[src];
@@ -258,19 +252,15 @@ final class OnnxLmState extends OnnxCacheState implements LmState {
     }
 
     /** Copies slots {@code from .. to-1} of one row to another (same or other buffers). */
-    private long copyRow(FloatBuffer[] fromK, FloatBuffer[] fromV, int fromRow, FloatBuffer[] toK, FloatBuffer[] toV,
-                         int toRow, int from, int to) {
+    private long copyRow(KvRegion fromRegion, int fromRow, KvRegion toRegion, int toRow, int from, int to) {
         int slots = to - from;
         if (slots <= 0) {
             return 0;
         }
-        for (int l = 0; l < layers; l++) {
-            for (int h = 0; h < kvHeads; h++) {
-                int src = ((fromRow * kvHeads + h) * stride + from) * kvUnits;
-                int dst = ((toRow * kvHeads + h) * stride + from) * kvUnits;
-                toK[l].put(dst, fromK[l], src, slots * kvUnits);
-                toV[l].put(dst, fromV[l], src, slots * kvUnits);
-            }
+        for (int h = 0; h < kvHeads; h++) {
+            int src = ((fromRow * kvHeads + h) * stride + from) * kvUnits;
+            int dst = ((toRow * kvHeads + h) * stride + from) * kvUnits;
+            copyKv(fromRegion, src, toRegion, dst, slots * kvUnits);
         }
         return 2L * layers * kvHeads * slots * kvUnits;
     }

@@ -132,7 +132,7 @@ final class GenerationWorker implements AutoCloseable {
                     job.events.add(new Round(round));
                 }
             });
-            ObjectNode json = GenerationJson.of(result, engine.tokenizer(), engine.providerUsed());
+            ObjectNode json = GenerationJson.of(result, engine.tokenizer(), engine.providerUsed(), engine.kvCacheUsed());
             json.set("trace", trace);
             job.events.add(new Done(json));
         } catch (Cancelled e) {

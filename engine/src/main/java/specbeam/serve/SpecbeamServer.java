@@ -443,6 +443,7 @@ public final class SpecbeamServer implements AutoCloseable {
             }
         }
         root.put("provider", engine.providerUsed().id());
+        root.put("kv_cache", engine.kvCacheUsed());
         root.put("max_new_tokens_cap", settings.maxNewTokensCap());
         root.put("max_new_tokens_default", Math.min(GenerationConfig.DEFAULT_MAX_NEW_TOKENS, settings.maxNewTokensCap()));
         root.put("queue_capacity", settings.queueCapacity());
