@@ -22,8 +22,9 @@ import java.util.Map;
 
 /**
  * What the ONNX Runtime decoding states share: a KV cache of {@code rows} rows of {@link #capacity} slots in
- * direct, native-order buffers handed to ONNX Runtime as the {@code past} inputs without a copy; the scratch
- * inputs of a forward (ids, positions, additive mask); the pinned outputs (logits and the new tokens'
+ * direct, native-order buffers handed to ONNX Runtime as the {@code past} inputs without a copy, or on the bound
+ * cache ({@link KvBackend#BOUND}, {@link BoundKv}) in ONNX Runtime's memory behind one IoBinding per call shape;
+ * the scratch inputs of a forward (ids, positions, additive mask); the pinned outputs (logits and the new tokens'
  * keys/values); and the tensors over those buffers, created once per call shape. Subclasses decide which
  * slot each node sees (the mask) and where its keys/values go.
  *

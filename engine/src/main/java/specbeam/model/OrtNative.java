@@ -1,6 +1,7 @@
 package specbeam.model;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.sun.jna.Function;
@@ -134,11 +135,17 @@ final class OrtNative {
         return f.getLong(null);
     }
 
+    private static final Map<Class<?>, Field> HANDLES = new ConcurrentHashMap<>();   // nativeHandle, per class
+
     /** The native pointer a Java API object keeps in its {@code nativeHandle} field (declared on {@code type}). */
     private static long handle(Object o, Class<?> type) {
         try {
-            Field f = type.getDeclaredField("nativeHandle");
-            f.setAccessible(true);
+            Field f = HANDLES.get(type);
+            if (f == null) {
+                f = type.getDeclaredField("nativeHandle");
+                f.setAccessible(true);
+                HANDLES.put(type, f);
+            }
             return f.getLong(o);
         } catch (ReflectiveOperationException e) {
             throw new NativeException("this ONNX Runtime Java API keeps no nativeHandle in " + type.getName());
@@ -152,11 +159,7 @@ final class OrtNative {
 
     /** The {@code OrtValue*} of a Java tensor (it stays owned by the tensor). */
     static Pointer value(OnnxTensor t) {
-        try {
-            return new Pointer(handle(t, Class.forName("ai.onnxruntime.OnnxTensorLike")));
-        } catch (ClassNotFoundException e) {
-            throw new NativeException("this ONNX Runtime Java API has no OnnxTensorLike");
-        }
+        return new Pointer(handle(t, OnnxTensorLike.class));
     }
 
     private Function fn(int index) {
