@@ -27,14 +27,12 @@ import java.util.TreeMap;
  */
 final class BoundKv implements AutoCloseable {
     private final OrtNative api;
-    private final Pointer session;
     private final Pointer info;        // the provider's memory
     private final Pointer allocator;   // the session's allocator for it
     private final Copier copier;       // native copies within the provider's memory
     private final List<Block> blocks = new ArrayList<>();            // every block not freed
     private final TreeMap<Long, ArrayDeque<Block>> idle = new TreeMap<>();   // handed back, by size
     private long idleBytes;
-    private long copiedBytes;          // bytes copied inside the provider's memory since the last take
     private boolean closed;
 
     /** A block of provider memory: {@code bytes} bytes at {@code address}. */
@@ -52,7 +50,6 @@ final class BoundKv implements AutoCloseable {
 
     BoundKv(OrtNative api, Pointer session, boolean cuda) {
         this.api = api;
-        this.session = session;
         this.info = api.memoryInfo(cuda, 0);
         Pointer a;
         try {
@@ -192,22 +189,10 @@ final class BoundKv implements AutoCloseable {
                     + from.bytes + " to " + toOffset + " of a block of " + to.bytes);
         }
         copier.copy(to.address.share(toOffset), from.address.share(fromOffset), bytes);
-        copiedBytes += bytes;
-    }
-
-    /** Bytes copied inside ONNX Runtime's memory since the last call. */
-    long takeCopiedBytes() {
-        long b = copiedBytes;
-        copiedBytes = 0;
-        return b;
     }
 
     OrtNative api() {
         return api;
-    }
-
-    Pointer session() {
-        return session;
     }
 
     /** Blocks allocated and not freed (held by states or idle), and their bytes: what the pool holds natively. */
