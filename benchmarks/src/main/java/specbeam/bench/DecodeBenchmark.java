@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import specbeam.Engine;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.GenerationResult;
+import specbeam.model.KvBackend;
 import specbeam.suite.GridPoint;
 import specbeam.tasks.ModelPair;
 import specbeam.tasks.TaskItem;
@@ -67,6 +68,7 @@ public class DecodeBenchmark extends DecodePointParams {
     public int k;
 
     private Engine engine;
+    private boolean boundKv; // the target's KV cache is bound to ONNX Runtime (named in the CSV's kv_cache)
     private GenerationConfig config;
     private List<List<int[]>> batches; // [calls][batch] prompt token ids
     private int next; // index into batches of the next operation
@@ -82,6 +84,7 @@ public class DecodeBenchmark extends DecodePointParams {
         ModelPair pair = pair(point.mode().isSpeculative());
         config = point.config();
         engine = openEngine(pair, point, point.mode().isSpeculative());
+        boundKv = KvBackend.BOUND.label().equals(engine.kvCacheUsed());
         batches = partition(pair.prompts(), batch);
         JitWarmUp.run(() -> batches.forEach(prompts -> engine.generate(prompts, config)), jitWarmupSeconds);
     }
@@ -90,7 +93,7 @@ public class DecodeBenchmark extends DecodePointParams {
     public GenerationResult generate(DecodeCounters counters) {
         GenerationResult result = engine.generate(batches.get(next), config);
         next = (next + 1) % batches.size();
-        counters.add(result.stats());
+        counters.add(result.stats(), boundKv);
         counters.ops++;
         return result;
     }

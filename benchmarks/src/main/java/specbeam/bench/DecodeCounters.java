@@ -52,6 +52,12 @@ public class DecodeCounters {
      */
     public long jitMillis;
     private long jitAtStart;
+    /** Calls whose KV cache was bound to ONNX Runtime ({@code -Dspecbeam.kv}, README "The KV cache"). */
+    public long boundKvCalls;
+    /** KV-cache bytes Java's own code copied (0 on the bound cache). */
+    public long kvBytesThroughJava;
+    /** Bytes that crossed between Java's buffers and the provider: inputs fed and outputs read. */
+    public long hostIoBytes;
 
     @Setup(Level.Iteration)
     public void reset() {
@@ -61,6 +67,7 @@ public class DecodeCounters {
         targetTokensFed = draftTokensFed = 0;
         targetPrefillForwards = targetPrefillTokensFed = draftPrefillForwards = draftPrefillTokensFed = 0;
         spinningCalls = jitMillis = 0;
+        boundKvCalls = kvBytesThroughJava = hostIoBytes = 0;
         jitAtStart = JitWarmUp.compilationMillis();
     }
 
@@ -69,8 +76,11 @@ public class DecodeCounters {
         jitMillis = JitWarmUp.compilationMillis() - jitAtStart;
     }
 
-    /** Adds one generate call's statistics (a few additions: cheap enough for the timed path). */
-    void add(DecodeStats s) {
+    /**
+     * Adds one generate call's statistics (a few additions: cheap enough for the timed path); {@code boundKv}: the
+     * engine's cache was bound to ONNX Runtime.
+     */
+    void add(DecodeStats s, boolean boundKv) {
         calls++;
         tokens += s.tokensGenerated;
         steps += s.steps;
@@ -95,5 +105,8 @@ public class DecodeCounters {
         draftPrefillForwards += s.draftPrefillForwards;
         draftPrefillTokensFed += s.draftPrefillTokensFed;
         spinningCalls += spinning ? 1 : 0;
+        boundKvCalls += boundKv ? 1 : 0;
+        kvBytesThroughJava += s.kvBytesThroughJava;
+        hostIoBytes += s.hostIoBytes;
     }
 }

@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import specbeam.Engine;
 import specbeam.decode.GenerationConfig;
 import specbeam.decode.GenerationResult;
+import specbeam.model.KvBackend;
 import specbeam.suite.GridPoint;
 import specbeam.tasks.ModelPair;
 
@@ -56,6 +57,7 @@ public class PairedDecodeBenchmark extends DecodePointParams {
     public int k;
 
     private Engine engine;
+    private boolean boundKv; // the target's KV cache is bound to ONNX Runtime (named in the CSV's kv_cache)
     private GenerationConfig candidate;
     private GenerationConfig baseline;
     private List<List<int[]>> batches; // [calls][batch] prompt token ids: one round decodes each once per side
@@ -72,6 +74,7 @@ public class PairedDecodeBenchmark extends DecodePointParams {
         baseline = point.baseline().config();
         // One engine holds the target and the draft; its target-only strategies never touch the draft.
         engine = openEngine(pair, point, true);
+        boundKv = KvBackend.BOUND.label().equals(engine.kvCacheUsed());
         batches = DecodeBenchmark.onePass(pair.prompts(), batch);
         // both sides, pass after pass, until the JIT is done with them (JMH's warm-up rounds follow)
         JitWarmUp.run(() -> {
@@ -85,7 +88,7 @@ public class PairedDecodeBenchmark extends DecodePointParams {
     @Benchmark
     public GenerationResult generate(PairedRoundState round, DecodeCounters counters) {
         GenerationResult result = engine.generate(batches.get(round.batch()), round.isCandidate() ? candidate : baseline);
-        counters.add(result.stats());
+        counters.add(result.stats(), boundKv);
         counters.ops++;
         return result;
     }

@@ -112,7 +112,15 @@ public record ResultRow(
         /* speculative points: the baseline's ONNX Runtime ms per target forward in the same paired rounds (its
            standalone measurement where the point was not paired): the cost free_draft_bound and model_speedup are
            computed from; empty in runs before it was recorded */
-        Double baselineTargetMsPerForward) {
+        Double baselineTargetMsPerForward,
+        /* where the target kept its KV cache: bound (ONNX Runtime's memory, IoBinding) or host (direct buffers),
+           README "The KV cache"; empty in runs before it was recorded */
+        String kvCache,
+        /* KV-cache bytes Java's own code copied per new token: 0 on the bound cache */
+        Double kvBytesThroughJavaPerToken,
+        /* bytes that crossed between Java's buffers and the provider per new token (ids, positions, mask, logits;
+           on host also the past keys and values fed and the present ones read) */
+        Double hostIoBytesPerToken) {
 
     public static final String ENGINE = "specbeam";
 

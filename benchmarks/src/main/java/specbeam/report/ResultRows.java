@@ -105,7 +105,9 @@ public final class ResultRows {
                 speculative ? num(c.decodeDraftForwardsPerRound()) : null,
                 num(c.decodeDraftTokensPerRow(p.batch())), num(c.spinningShare()),
                 num(c.jitMillisPerSecond()), num(freeDraftBound),
-                speculative && modelBase != null ? num(modelBase.counters().targetMsPerForward()) : null);
+                speculative && modelBase != null ? num(modelBase.counters().targetMsPerForward()) : null,
+                c.kvCache().isEmpty() ? null : c.kvCache(), num(c.kvBytesThroughJavaPerToken()),
+                num(c.hostIoBytesPerToken()));
     }
 
     /** NaN and infinities become empty cells. */

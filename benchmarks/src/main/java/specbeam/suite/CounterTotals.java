@@ -30,6 +30,9 @@ import java.util.Map;
  * @param draftPrefillTokensFed  prompt tokens fed to the draft by those
  * @param spinningCalls          calls made while ONNX Runtime's workers spun (the fork's thread-pool choice)
  * @param jitMillis              milliseconds the JIT compiled during the measured iterations
+ * @param boundKvCalls           calls whose target kept its KV cache bound to ONNX Runtime (README "The KV cache")
+ * @param kvBytesThroughJava     KV-cache bytes Java's own code copied (0 on the bound cache)
+ * @param hostIoBytes            bytes that crossed between Java's buffers and the provider (inputs and outputs)
  */
 public record CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
                             long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
@@ -37,14 +40,16 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                             long kvBytesMoved, long paddedPositions,
                             long targetTokensFed, long draftTokensFed, long targetPrefillForwards,
                             long targetPrefillTokensFed, long draftPrefillForwards, long draftPrefillTokensFed,
-                            long spinningCalls, long jitMillis) {
+                            long spinningCalls, long jitMillis, long boundKvCalls, long kvBytesThroughJava,
+                            long hostIoBytes) {
 
     /** Totals without the newer counters (zero), as runs before they existed recorded. */
     public CounterTotals(long ops, long calls, long tokens, long steps, long rounds, long roundSteps,
                          long targetForwards, long draftForwards, long draftProposed, long draftAccepted,
                          long targetOrtNanos, long draftOrtNanos, long wallNanos, long kvBytesCopied) {
         this(ops, calls, tokens, steps, rounds, roundSteps, targetForwards, draftForwards, draftProposed,
-                draftAccepted, targetOrtNanos, draftOrtNanos, wallNanos, kvBytesCopied, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+                draftAccepted, targetOrtNanos, draftOrtNanos, wallNanos, kvBytesCopied, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0);
     }
 
     /** Builds the totals from counter name to value; a missing name counts as 0. */
@@ -55,7 +60,8 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                 get(v, "kvBytesCopied"), get(v, "kvBytesMoved"), get(v, "paddedPositions"),
                 get(v, "targetTokensFed"), get(v, "draftTokensFed"),
                 get(v, "targetPrefillForwards"), get(v, "targetPrefillTokensFed"), get(v, "draftPrefillForwards"),
-                get(v, "draftPrefillTokensFed"), get(v, "spinningCalls"), get(v, "jitMillis"));
+                get(v, "draftPrefillTokensFed"), get(v, "spinningCalls"), get(v, "jitMillis"), get(v, "boundKvCalls"),
+                get(v, "kvBytesThroughJava"), get(v, "hostIoBytes"));
     }
 
     /** Both totals added, counter by counter. */
@@ -68,7 +74,8 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
                 targetTokensFed + o.targetTokensFed, draftTokensFed + o.draftTokensFed,
                 targetPrefillForwards + o.targetPrefillForwards, targetPrefillTokensFed + o.targetPrefillTokensFed,
                 draftPrefillForwards + o.draftPrefillForwards, draftPrefillTokensFed + o.draftPrefillTokensFed,
-                spinningCalls + o.spinningCalls, jitMillis + o.jitMillis);
+                spinningCalls + o.spinningCalls, jitMillis + o.jitMillis, boundKvCalls + o.boundKvCalls,
+                kvBytesThroughJava + o.kvBytesThroughJava, hostIoBytes + o.hostIoBytes);
     }
 
     /** Share of the calls made while ONNX Runtime's workers spun; NaN without calls. */
@@ -132,6 +139,27 @@ public record CounterTotals(long ops, long calls, long tokens, long steps, long 
 
     public double kvBytesMovedPerToken() {
         return ratio(kvBytesMoved, tokens);
+    }
+
+    /**
+     * Where the target kept its KV cache in these calls: {@code bound} or {@code host} (README "The KV cache"),
+     * {@code bound+host} if forks differed, empty where not recorded (runs before it was, or no calls).
+     */
+    public String kvCache() {
+        if (calls == 0 || boundKvCalls == 0 && hostIoBytes == 0) {
+            return "";
+        }
+        return boundKvCalls == calls ? "bound" : boundKvCalls == 0 ? "host" : "bound+host";
+    }
+
+    /** KV-cache bytes copied by Java's own code per new token (0 on the bound cache). */
+    public double kvBytesThroughJavaPerToken() {
+        return hostIoBytes == 0 ? Double.NaN : ratio(kvBytesThroughJava, tokens);
+    }
+
+    /** Bytes between Java's buffers and the provider per new token; NaN where not recorded. */
+    public double hostIoBytesPerToken() {
+        return hostIoBytes == 0 ? Double.NaN : ratio(hostIoBytes, tokens);
     }
 
     /** Padded (non-node) positions per forward, target and draft together. */

@@ -37,6 +37,6 @@ final class Rows {
                 speedup == null ? null : 1, speedup == null ? null : 0.6,
                 acceptance == null ? 1.0 : 1.0 + k, acceptance == null ? null : 1.0 * k,
                 acceptance == null ? null : 1.0, 1.0, 2.0, acceptance == null ? null : 2.5,
-                acceptance == null ? null : 1.7);
+                acceptance == null ? null : 1.7, "bound", 0.0, 2048.0);
     }
 }

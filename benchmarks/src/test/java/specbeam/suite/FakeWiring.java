@@ -55,7 +55,7 @@ final class FakeWiring implements Wiring {
                     spec ? 2590 : 0, spec ? 2560 : 0, spec ? 1280 : 0, spec ? 2_000_000_000L : 2_700_000_000L,
                     spec ? 200_000_000L : 0, 3_000_000_000L, 1 << 20, 1 << 10, 0,
                     600 + (spec ? 640L * 5 : 1890L) * rows, spec ? 600 + 2560L * rows : 0, 30, 600,
-                    spec ? 30 : 0, spec ? 600 : 0, 30, 12);
+                    spec ? 30 : 0, spec ? 600 : 0, 30, 12, 30, 0, 1L << 16);
             return new Measurement(point, new double[] {ms * 0.99, ms, ms * 1.01}, c, 30 * ms / 1000, Double.NaN);
         };
     }

@@ -33,6 +33,8 @@ final class BoundKv implements AutoCloseable {
     private final List<Block> blocks = new ArrayList<>();            // every block not freed
     private final TreeMap<Long, ArrayDeque<Block>> idle = new TreeMap<>();   // handed back, by size
     private long idleBytes;
+    private long allocatedBytes;        // bytes of every block not freed (held and idle)
+    private final long limit;           // most bytes held at once (NativeLimits.boundKvLimit)
     private boolean closed;
 
     /** A block of provider memory: {@code bytes} bytes at {@code address}. */
@@ -48,7 +50,8 @@ final class BoundKv implements AutoCloseable {
         }
     }
 
-    BoundKv(OrtNative api, Pointer session, boolean cuda) {
+    /** {@code limit}: the most bytes its blocks may hold at once ({@link NativeLimits#boundKvLimit}). */
+    BoundKv(OrtNative api, Pointer session, boolean cuda, long limit) {
         this.api = api;
         this.info = api.memoryInfo(cuda, 0);
         Pointer a;
@@ -60,6 +63,7 @@ final class BoundKv implements AutoCloseable {
         }
         this.allocator = a;
         this.copier = cuda ? Copier.cuda() : Copier.cpu();
+        this.limit = limit;
     }
 
     /** Copies and clears within one kind of memory, natively. */
@@ -124,6 +128,26 @@ final class BoundKv implements AutoCloseable {
     }
 
     /**
+     * Checks, before a state takes any of the blocks of one region, that {@code bytes} more fit beside the blocks
+     * other states hold ({@link NativeLimits#checkBoundKv}), and frees idle blocks where the new ones would
+     * otherwise take the total past the limit: what the region takes afterwards stays within it.
+     */
+    synchronized void reserve(String what, long bytes) {
+        open();
+        NativeLimits.checkBoundKv(what, bytes, allocatedBytes - idleBytes, limit);
+        while (allocatedBytes + bytes > limit && !idle.isEmpty()) {
+            var largest = idle.lastEntry();
+            Block b = largest.getValue().pop();
+            if (largest.getValue().isEmpty()) {
+                idle.remove(largest.getKey());
+            }
+            idleBytes -= b.bytes;
+            b.idle = false;
+            release(b);
+        }
+    }
+
+    /**
      * A zeroed block of {@code bytes} bytes (masked slots are read as 0 times their weight: never garbage): an idle
      * one of exactly that size, or a new one.
      */
@@ -141,6 +165,7 @@ final class BoundKv implements AutoCloseable {
         } else {
             b = new Block(api.alloc(allocator, bytes), bytes);
             blocks.add(b);
+            allocatedBytes += bytes;
         }
         copier.clear(b.address, bytes);
         return b;
@@ -157,8 +182,13 @@ final class BoundKv implements AutoCloseable {
             idleBytes += b.bytes;
             return;
         }
+        release(b);
+    }
+
+    private void release(Block b) {
         b.freed = true;
         blocks.remove(b);
+        allocatedBytes -= b.bytes;
         api.free(allocator, b.address);
     }
 
@@ -204,6 +234,11 @@ final class BoundKv implements AutoCloseable {
         return new long[] {blocks.size(), bytes};
     }
 
+    /** Bytes of the idle blocks, kept for the next state. */
+    synchronized long idleBytes() {
+        return idleBytes;
+    }
+
     /** Refuses work once closed (its allocator and memory are gone): an exception, never a crash. */
     private void open() {
         if (closed) {
@@ -224,6 +259,7 @@ final class BoundKv implements AutoCloseable {
         blocks.clear();
         idle.clear();
         idleBytes = 0;
+        allocatedBytes = 0;
         api.releaseAllocator(allocator);
         api.releaseMemoryInfo(info);
     }

@@ -17,6 +17,10 @@ import java.lang.management.ManagementFactory;
  *       capacity x head_dim}).</li>
  *   <li><b>All buffers together</b> stay within the JVM's direct-memory limit ({@code -XX:MaxDirectMemorySize},
  *       by default the heap's {@code -Xmx}); past it the JDK throws an {@link OutOfMemoryError}.</li>
+ *   <li><b>The bound KV cache</b> (memory from ONNX Runtime's allocator, outside the direct-memory limit) stays
+ *       within {@link #boundKvLimit}: {@code -Dspecbeam.kv.maxBytes}, by default on CPU the machine's physical
+ *       memory less the Java heap's maximum. Past it Linux would let the allocation through and kill the process
+ *       when the zeroed pages are touched.</li>
  * </ul>
  */
 public final class NativeLimits {
@@ -44,11 +48,7 @@ public final class NativeLimits {
      * take instead.
      */
     static void checkBuffer(String what, long floats, long reusable) {
-        if (floats > MAX_BUFFER_FLOATS) {
-            throw new LimitExceededException(what + " needs " + floats + " floats (" + floats * 4 / MIB
-                    + " MiB) in one buffer; a direct buffer holds at most " + MAX_BUFFER_FLOATS + " (2 GiB): "
-                    + "use fewer prompts or beams, or a shorter prompt or generation");
-        }
+        checkBufferSize(what, floats);
         long max = MAX_DIRECT_MEMORY;
         long used = DIRECT_POOL == null ? 0 : DIRECT_POOL.getMemoryUsed();
         if (floats * 4 > max - used + reusable) {
@@ -57,6 +57,73 @@ public final class NativeLimits {
                     + "(java -XX:MaxDirectMemorySize=..., by default the heap's -Xmx) or use fewer prompts or beams, "
                     + "or a shorter prompt or generation");
         }
+    }
+
+    /**
+     * Checks that one buffer of {@code floats} floats (or 4-byte units: a block of the bound cache, whose offsets
+     * are int units like a direct buffer's) stays within {@link #MAX_BUFFER_FLOATS}.
+     */
+    static void checkBufferSize(String what, long floats) {
+        if (floats > MAX_BUFFER_FLOATS) {
+            throw new LimitExceededException(what + " needs " + floats + " floats (" + floats * 4 / MIB
+                    + " MiB) in one buffer; a buffer holds at most " + MAX_BUFFER_FLOATS + " (2 GiB): "
+                    + "use fewer prompts or beams, or a shorter prompt or generation");
+        }
+    }
+
+    /**
+     * Checks that a decoding state's bound cache of {@code bytes} bytes for {@code what} fits beside the
+     * {@code inUse} bytes other states hold, within {@code limit} ({@link #boundKvLimit}).
+     */
+    static void checkBoundKv(String what, long bytes, long inUse, long limit) {
+        if (bytes > limit - inUse) {
+            throw new LimitExceededException(what + " needs " + bytes / MIB + " MiB of memory for the KV cache bound "
+                    + "to ONNX Runtime, with " + inUse / MIB + " MiB held by other decoding states and a limit of "
+                    + limit / MIB + " MiB: raise it (java -Dspecbeam.kv.maxBytes=..., e.g. 16g; by default physical "
+                    + "memory less the Java heap) or use fewer prompts or beams, or a shorter prompt or generation");
+        }
+    }
+
+    /**
+     * The bound cache's limit in bytes: {@code -Dspecbeam.kv.maxBytes} (bytes, or with a k/m/g suffix); by default
+     * physical memory less the heap's maximum for CPU memory, and none of its own for device memory (the CUDA
+     * allocator's own error is reported).
+     */
+    static long boundKvLimit(boolean deviceMemory) {
+        String set = System.getProperty("specbeam.kv.maxBytes");
+        if (set != null) {
+            return parseBytes(set);
+        }
+        if (deviceMemory) {
+            return Long.MAX_VALUE;
+        }
+        try {
+            com.sun.management.OperatingSystemMXBean os =
+                    ManagementFactory.getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class);
+            return Math.max(0, os.getTotalMemorySize() - Runtime.getRuntime().maxMemory());
+        } catch (RuntimeException e) {
+            return Long.MAX_VALUE;   // not HotSpot: no limit of our own
+        }
+    }
+
+    /** "4096", "512k", "64m", "16g" (case-insensitive) as bytes; anything else is a clear error. */
+    static long parseBytes(String text) {
+        String t = text.strip().toLowerCase(java.util.Locale.ROOT);
+        long unit = 1;
+        if (!t.isEmpty() && "kmg".indexOf(t.charAt(t.length() - 1)) >= 0) {
+            unit = 1L << (10 * ("kmg".indexOf(t.charAt(t.length() - 1)) + 1));
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            long v = Long.parseLong(t);
+            if (v > 0 && v <= Long.MAX_VALUE / unit) {
+                return v * unit;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new IllegalArgumentException("-Dspecbeam.kv.maxBytes must be a positive size in bytes, optionally with "
+                + "k, m or g (e.g. 16g), not '" + text + "'");
     }
 
     /** {@code -XX:MaxDirectMemorySize}, or the heap's maximum when it is not set (the JDK's own default). */

@@ -280,6 +280,10 @@ abstract class OnnxCacheState implements AutoCloseable {
      */
     final KvRegion region(long units, List<ByteBuffer> leases, String what) {
         KvRegion r = new KvRegion(layers, bound != null);
+        if (bound != null) {
+            NativeLimits.checkBufferSize(what, units);   // not direct memory: the bound cache's own limit below
+            bound.reserve(what, 2L * layers * units * 4);
+        }
         for (int l = 0; l < layers; l++) {
             if (bound == null) {
                 r.keys[l] = floats(units, leases, what);
@@ -287,7 +291,6 @@ abstract class OnnxCacheState implements AutoCloseable {
                 r.values[l] = floats(units, leases, what);
                 r.valueBytes[l] = leases.get(leases.size() - 1);
             } else {
-                NativeLimits.checkBuffer(what, units, 0);
                 r.keyBlocks[l] = hold(bound.alloc(units * 4));
                 r.valueBlocks[l] = hold(bound.alloc(units * 4));
             }

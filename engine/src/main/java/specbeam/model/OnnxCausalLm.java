@@ -40,11 +40,13 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         this.inplaceSession = inplaceSession;
         this.provider = provider;
         KvBackend backend = KvBackend.requested();
+        this.boundKvLimit = NativeLimits.boundKvLimit(provider == ExecutionProvider.CUDA);
         OrtNative api = null;
         if (backend != KvBackend.HOST) {
             try {
                 api = OrtNative.get(env);
-                try (BoundKv probe = new BoundKv(api, OrtNative.session(session), provider == ExecutionProvider.CUDA)) {
+                try (BoundKv probe = new BoundKv(api, OrtNative.session(session), provider == ExecutionProvider.CUDA,
+                        Long.MAX_VALUE)) {
                     BoundKv.Block b = probe.alloc(64);   // allocator and copier both work here
                     probe.copy(b, 0, b, 32, 32);
                 }
@@ -273,6 +275,7 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         return kvBackend;
     }
 
+    private final long boundKvLimit;   // -Dspecbeam.kv.maxBytes or its default, read at load
     private BoundKv boundKv;   // the bound cache's memory, shared by this model's states; created on first use
     private boolean closed;
 
@@ -282,7 +285,7 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
             throw new IllegalStateException("the model " + dir + " is closed");
         }
         if (boundKv == null) {
-            boundKv = new BoundKv(nativeApi, sessionHandle, provider == ExecutionProvider.CUDA);
+            boundKv = new BoundKv(nativeApi, sessionHandle, provider == ExecutionProvider.CUDA, boundKvLimit);
         }
         return boundKv;
     }

@@ -63,6 +63,18 @@ class FreshJvmCliTest {
                 .contains("-XX:MaxDirectMemorySize").doesNotContain("\n").doesNotContain("Exception");
     }
 
+    @Test
+    void aBoundCacheLimitTooSmallForTheCacheIsOneClearError(@TempDir Path home) throws Exception {
+        Child child = runCli(home, List.of("-Dspecbeam.kv=bound", "-Dspecbeam.kv.maxBytes=1m"), "generate", "--target",
+                TestModels.pairTarget().toString(), "--mode", "beam", "--beam-width", "4", "--max-new-tokens", "900",
+                "--prompt-ids", "5,17,9", "--json");
+
+        assertThat(child.code()).as("stderr: %s", child.err()).isEqualTo(2);
+        assertThat(child.out()).isEmpty();
+        assertThat(child.err().strip()).startsWith("specbeam: error: ").contains("limit of 1 MiB")
+                .contains("-Dspecbeam.kv.maxBytes").doesNotContain("\n").doesNotContain("Exception");
+    }
+
     private record Child(int code, String out, String err) {
     }
 

@@ -136,6 +136,62 @@ class BoundKvCacheTest {
         return compared;
     }
 
+    /**
+     * {@code -Dspecbeam.kv.maxBytes}: a state whose cache would take the bound memory past it is refused before it
+     * takes a block, with the limit and the way round it in the message; idle blocks are given back to make room
+     * for a state that fits; a bad value is refused at load.
+     */
+    @Test
+    void theBoundCacheStaysWithinItsLimitAndSaysSoWhenAStateWouldNot() {
+        long small;   // bytes held by one state of capacity 32 after a forward
+        long large;   // ... of capacity 128
+        try (OnnxCausalLm unlimited = load(TestModels.tiny("llama"), "bound")) {
+            small = heldAfterOneForward(unlimited, 32);
+            large = heldAfterOneForward(unlimited, 128);
+        }
+        assertThat(large).isGreaterThan(small);
+        System.setProperty("specbeam.kv.maxBytes", Long.toString(large));
+        OnnxCausalLm model;
+        try {
+            model = load(TestModels.tiny("llama"), "bound");
+        } finally {
+            System.clearProperty("specbeam.kv.maxBytes");
+        }
+        try (model) {
+            assertThat(heldAfterOneForward(model, 32)).isEqualTo(small);   // its blocks are idle now
+            assertThat(heldAfterOneForward(model, 128)).as("idle blocks freed to make room").isLessThanOrEqualTo(large);
+            assertThat(model.boundKv().allocated()[1]).isLessThanOrEqualTo(large);
+            long[] before = model.boundKv().allocated();
+            assertThatThrownBy(() -> heldAfterOneForward(model, 512))
+                    .isInstanceOf(NativeLimits.LimitExceededException.class)
+                    .hasMessageContaining("MiB of memory for the KV cache bound to ONNX Runtime")
+                    .hasMessageContaining("-Dspecbeam.kv.maxBytes");
+            assertThat(model.boundKv().allocated()).as("no block taken by the refused state").containsExactly(before);
+            assertThat(heldAfterOneForward(model, 128)).as("the model works on within its limit").isEqualTo(large);
+        }
+        System.setProperty("specbeam.kv.maxBytes", "lots");
+        try {
+            assertThatThrownBy(() -> load(TestModels.tiny("llama"), "bound"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("-Dspecbeam.kv.maxBytes must be a positive size").hasMessageContaining("'lots'");
+        } finally {
+            System.clearProperty("specbeam.kv.maxBytes");
+        }
+        assertThat(NativeLimits.parseBytes("16g")).isEqualTo(16L << 30);
+        assertThat(NativeLimits.parseBytes("512K")).isEqualTo(512L << 10);
+        assertThat(NativeLimits.parseBytes("4096")).isEqualTo(4096);
+        assertThatThrownBy(() -> NativeLimits.parseBytes("-1m")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> NativeLimits.parseBytes("99999999999g")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Bytes of bound memory in use (not idle) by one state of {@code capacity} after a forward of a prompt. */
+    private static long heldAfterOneForward(OnnxCausalLm model, int capacity) {
+        try (LmState state = model.newState(2, capacity, new NoTimer())) {
+            state.forward(0, new int[][] {{5, 6, 7}, {8, 9, 10}}, null);
+            return model.boundKv().allocated()[1] - model.boundKv().idleBytes();
+        }
+    }
+
     @Test
     void aClosedStateOrModelFailsClearlyInsteadOfTouchingFreedMemory() {
         OnnxCausalLm model = load(TestModels.tiny("llama"), "bound");
