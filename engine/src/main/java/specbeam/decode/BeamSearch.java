@@ -150,8 +150,10 @@ final class BeamSearch {
     static void topCandidates(float[][] logits, float[] runningScore, int[] banned, int slots, float[] candScore,
                               int[] candIndex) {
         Top top = new Top(candScore, candIndex);
+        TokenScores.LogNorm[] norms = new TokenScores.LogNorm[logits.length];   // independent: on several cores
+        RowScans.forEach(logits.length, logits[0].length, b -> norms[b] = TokenScores.logNorm(logits[b]));
         for (int b = 0; b < logits.length; b++) {
-            TokenScores.LogNorm norm = TokenScores.logNorm(logits[b]);
+            TokenScores.LogNorm norm = norms[b];
             float bound = norm.logProb(norm.max()) + runningScore[b];   // the beam's best score: scores rise with logits
             if (top.full() && !(bound > candScore[slots - 1])) {
                 continue;   // its tokens come after every kept one in index order, so not even a tie enters

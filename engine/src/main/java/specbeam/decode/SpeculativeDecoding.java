@@ -170,30 +170,26 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                     int emitted = 0;
                     int startLength = row.length;
                     long scanStart = System.nanoTime();
-                    for (int pos = 0; pos <= draftedCount[i] && !row.finished; pos++) {
+                    if (!sampling) {
+                        accepted = acceptGreedy(out, i, row, drafted[i], draftedCount[i], eos, config.minNewTokens());
+                        emitted = row.length - startLength;
+                    }
+                    for (int pos = 0; sampling && pos <= draftedCount[i] && !row.finished; pos++) {
                         out.copy(i, pos, logits);
                         if (row.length < config.minNewTokens()) {
                             TokenScores.forbid(logits, eos);
                         }
-                        TokenScores.Top2 top = sampling ? null : TokenScores.top2(logits);
-                        TokenScores.LogNorm norm = sampling ? TokenScores.logNorm(logits)
-                                : TokenScores.logNorm(logits, top.first());
+                        TokenScores.LogNorm norm = TokenScores.logNorm(logits);
+                        sampler.warp(logits, p);
                         int token;
                         boolean accept;
-                        if (sampling) {
-                            sampler.warp(logits, p);
-                            if (pos < draftedCount[i]) {
-                                int d = drafted[i][pos];
-                                accept = sampler.uniform() < Math.min(1.0, p[d] / q[i][pos][d]);
-                                token = accept ? d : sampler.draw(residual(p, q[i][pos]));
-                            } else {
-                                accept = false;
-                                token = sampler.draw(p);
-                            }
+                        if (pos < draftedCount[i]) {
+                            int d = drafted[i][pos];
+                            accept = sampler.uniform() < Math.min(1.0, p[d] / q[i][pos][d]);
+                            token = accept ? d : sampler.draw(residual(p, q[i][pos]));
                         } else {
-                            token = top.index();
-                            row.gaps.add(top.gap());
-                            accept = pos < draftedCount[i] && token == drafted[i][pos];
+                            accept = false;
+                            token = sampler.draw(p);
                         }
                         row.add(token, norm.logProb(logits[token]), eos);
                         emitted++;
@@ -235,6 +231,55 @@ public final class SpeculativeDecoding implements DecodingStrategy {
         }
         GenerationResult perRow = GreedyDecoding.RowOutput.result(rows, rowPrompts, stats, start);
         return sampling ? SamplingDecoding.group(perRow, prompts.size(), config.numReturnSequences()) : perRow;
+    }
+
+    /** Per thread: one logit vector per position scanned at once ({@link RowScans#width}; reused). */
+    private static final ThreadLocal<float[][]> CHAIN_LOGITS = ThreadLocal.withInitial(() -> new float[0][]);
+
+    /**
+     * Step 3 for greedy verification of row {@code i}'s chain (the pending token and {@code count} proposals):
+     * emits the target's argmax at each position while it equals the proposal, then the first that does not
+     * (or stops at an end-of-sequence or the length limit, as {@link GreedyDecoding.RowOutput#add} does). At a
+     * large vocabulary the positions are scanned a few at a time on several cores ({@link RowScans#width}: each
+     * position copied, argmax and log-sum-exp taken while it is in cache), at most one block past the first
+     * rejection; the scores are the floats a one-by-one scan gives. Returns the proposals accepted.
+     */
+    private static int acceptGreedy(LmState.Logits out, int i, GreedyDecoding.RowOutput row, int[] proposals,
+                                    int count, int[] eos, int minNewTokens) {
+        int vocab = out.vocab();
+        float[][] chain = CHAIN_LOGITS.get();   // [position][vocab]
+        int block = Math.min(RowScans.width(vocab), count + 1);
+        if (chain.length < block || chain[0].length != vocab) {
+            chain = new float[block][vocab];
+            CHAIN_LOGITS.set(chain);
+        }
+        float[][] rows = chain;
+        TokenScores.Top2[] top = new TokenScores.Top2[block];
+        TokenScores.LogNorm[] norms = new TokenScores.LogNorm[block];
+        int length = row.length;
+        int accepted = 0;
+        for (int first = 0; first <= count; first += block) {
+            int from = first;
+            RowScans.forEach(Math.min(block, count + 1 - first), vocab, j -> {
+                out.copy(i, from + j, rows[j]);
+                if (length + from + j < minNewTokens) {
+                    TokenScores.forbid(rows[j], eos);
+                }
+                top[j] = TokenScores.top2(rows[j]);
+                norms[j] = TokenScores.logNorm(rows[j], top[j].first());
+            });
+            for (int j = 0; j < block && first + j <= count; j++) {
+                int pos = first + j;
+                int token = top[j].index();
+                row.gaps.add(top[j].gap());
+                row.add(token, norms[j].logProb(rows[j][token]), eos);
+                if (row.finished || pos == count || token != proposals[pos]) {
+                    return accepted + (pos < count && token == proposals[pos] ? 1 : 0);
+                }
+                accepted++;
+            }
+        }
+        return accepted;
     }
 
     private static long tokensSoFar(GreedyDecoding.RowOutput[] rows) {
