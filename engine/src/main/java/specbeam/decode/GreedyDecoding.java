@@ -53,7 +53,7 @@ public final class GreedyDecoding implements DecodingStrategy {
                     TokenScores.Top2 top = TokenScores.top2(logits);   // argmax, max and gap in one pass
                     int token = top.index();
                     row.gaps.add(top.gap());
-                    TokenScores.LogNorm norm = TokenScores.logNorm(logits, top.first());
+                    TokenScores.LogNorm norm = TokenScores.logNorm(logits, top);
                     row.add(token, norm.logProb(logits[token]), eos);
                     if (!row.finished) {
                         feed[i] = new int[] {token};

@@ -41,8 +41,51 @@ public final class TokenScores {
         return new LogNorm(max, logSum);
     }
 
-    /** {@code (float) log(sum_v exp(logits[v] - max))} with {@code Math.exp} in one ordered double sum. */
+    /**
+     * Top-two gap from which the fast sum's band almost never holds one float: with every other token 20 below
+     * the best, {@code log(sum) < n e^-20} is so close to 0 that the band (width {@link #sumError}) spans floats.
+     */
+    static final double PEAKED_GAP = 20;
+
+    /**
+     * {@link #logNorm(float[], float)} of a row whose {@link #top2} is known: a peaked row (gap above
+     * {@link #PEAKED_GAP}) goes straight to {@link #exactLogSum}, which the fast sum would fall back to anyway and
+     * which skips nearly every term of such a row. The same float either way.
+     */
+    static LogNorm logNorm(float[] logits, Top2 top) {
+        if (top.gap() > PEAKED_GAP) {
+            return new LogNorm(top.first(), exactLogSum(logits, top.first()));
+        }
+        return logNorm(logits, top.first());
+    }
+
+    /**
+     * {@code (float) log(sum_v exp(logits[v] - max))} with {@code Math.exp} in one ordered double sum
+     * ({@link #orderedLogSum}), the same double bit for bit, without calling {@code Math.exp} for the terms that
+     * cannot change it: once the partial sum is {@code P} with binary exponent {@code e}, a term below
+     * {@code 2^(e-54)} is under a quarter of {@code P}'s ulp ({@code 2^(e-52)}), so {@code P + t} rounds back to
+     * {@code P}. {@code exp(d) < 2^(e-54)} for {@code d < (e - 54) ln 2 - 1e-6}, with room for {@code Math.exp}'s
+     * 1 ulp. On a peaked row (one token far ahead, where the fast sum's band most often straddles two floats and
+     * this sum decides) nearly every term is skipped: at 151,936 tokens ~10x faster than calling exp for each.
+     */
     static float exactLogSum(float[] logits, float max) {
+        double sum = 0;
+        double skipBelow = Double.NEGATIVE_INFINITY;   // differences whose exp cannot change the sum
+        for (float x : logits) {
+            float d = x - max;
+            if (d < skipBelow) {
+                continue;
+            }
+            sum += Math.exp(d);
+            skipBelow = (Math.getExponent(sum) - 54) * LN2 - 1e-6;
+        }
+        return (float) Math.log(sum);
+    }
+
+    private static final double LN2 = Math.log(2);
+
+    /** The definition {@link #exactLogSum} reproduces: every term's {@code Math.exp}, added in order. */
+    static float orderedLogSum(float[] logits, float max) {
         double sum = 0;
         for (float x : logits) {
             sum += Math.exp(x - max);

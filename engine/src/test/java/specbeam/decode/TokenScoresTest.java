@@ -65,14 +65,60 @@ class TokenScoresTest {
             }
             TokenScores.LogNorm norm = TokenScores.logNorm(logits);
             assertThat(norm.max()).isEqualTo(max);
-            float exact = TokenScores.exactLogSum(logits, max);
+            float exact = TokenScores.orderedLogSum(logits, max);
             assertThat(Float.floatToIntBits(norm.logSum())).as("trial %d: log-sum %s vs exact %s", trial,
                     norm.logSum(), exact).isEqualTo(Float.floatToIntBits(exact));
+            assertThat(TokenScores.logNorm(logits, TokenScores.top2(logits))).as("trial %d: by the top two", trial)
+                    .isEqualTo(norm);
             checked++;
             nearZero += exact < 1e-3f ? 1 : 0;
         }
         assertThat(checked).isEqualTo(20000);
         assertThat(nearZero).as("peaked cases exercised").isGreaterThan(1000);
+    }
+
+    /**
+     * The exact sum that skips the terms below a quarter of the partial sum's ulp is the ordered sum bit for bit:
+     * flat and peaked rows, the peak early or last (a long prefix summed below 1), banned (-inf), NaN and +inf
+     * logits, a shift above every logit (the sum stays below 1), vocabularies from 1 to 151,936.
+     */
+    @Test
+    void theExactSumSkipsOnlyTermsThatCannotChangeIt() {
+        Random rnd = new Random(17);
+        int skippedMost = 0;
+        for (int trial = 0; trial < 6000; trial++) {
+            int vocab = trial % 200 == 0 ? 151_936 : 1 + rnd.nextInt(trial % 3 == 0 ? 8 : 5000);
+            float[] logits = new float[vocab];
+            double spread = Math.pow(10, -2 + 4 * rnd.nextDouble());
+            for (int v = 0; v < vocab; v++) {
+                logits[v] = (float) (rnd.nextGaussian() * spread);
+            }
+            int peak = switch (trial % 3) {
+                case 0 -> 0;
+                case 1 -> vocab - 1;
+                default -> rnd.nextInt(vocab);
+            };
+            logits[peak] += (float) (rnd.nextDouble() * 200);
+            if (trial % 5 == 0) {
+                logits[rnd.nextInt(vocab)] = Float.NEGATIVE_INFINITY;
+            }
+            if (trial % 97 == 0) {
+                logits[rnd.nextInt(vocab)] = trial % 2 == 0 ? Float.NaN : Float.POSITIVE_INFINITY;
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            for (float x : logits) {
+                max = Math.max(max, x);
+            }
+            if (trial % 7 == 0) {
+                max += (float) (rnd.nextDouble() * 50);   // a shift above every logit
+            }
+            float expected = TokenScores.orderedLogSum(logits, max);
+            float actual = TokenScores.exactLogSum(logits, max);
+            assertThat(Float.floatToIntBits(actual)).as("trial %d: %s vs ordered %s", trial, actual, expected)
+                    .isEqualTo(Float.floatToIntBits(expected));
+            skippedMost += expected < 1e-6f ? 1 : 0;
+        }
+        assertThat(skippedMost).as("rows where nearly every term is skipped").isGreaterThan(500);
     }
 
     @org.junit.jupiter.params.ParameterizedTest(name = "vocabulary {0}")
