@@ -51,6 +51,7 @@ public final class ScanSideBySide {
         Path out = Path.of(args[4]);
         Instant start = Instant.now();
         double loadBefore = RunMetadata.readLoadAverage();
+        boolean defaultParallel = RowScans.parallel();   // this JVM's choice without the side-by-side
         try (OnnxCausalLm model = OnnxCausalLm.load(targetDir, ExecutionProvider.CPU, 2)) {
             SplittableRandom r = new SplittableRandom(23);
             int[] prompt = new int[promptTokens];
@@ -70,6 +71,8 @@ public final class ScanSideBySide {
                     + "logits_ms,tokens");
             System.out.printf("%s, %s, vocabulary %d, prompt %d, %d new tokens, %d rounds, load %.2f%n", targetDir,
                     start, model.manifest().vocabSize(), promptTokens, newTokens, rounds, loadBefore);
+            System.out.printf("ONNX Runtime threads %s; the default scan here: %s%n",
+                    specbeam.model.OrtThreads.current().label(), defaultParallel ? "parallel" : "one core");
             System.out.printf("%-24s %6s %21s %21s %21s %10s%n", "mode", "nodes", "ms per verification",
                     "outside ORT", "logits / decode", "wall 1/par");
             for (int m = 0; m < modes.length; m++) {
@@ -122,7 +125,7 @@ public final class ScanSideBySide {
                 rows.forEach(w::println);
             }
         } finally {
-            RowScans.setParallel(true);
+            RowScans.setParallel(defaultParallel);
         }
     }
 

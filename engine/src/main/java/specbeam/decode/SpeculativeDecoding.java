@@ -266,7 +266,7 @@ public final class SpeculativeDecoding implements DecodingStrategy {
                     TokenScores.forbid(rows[j], eos);
                 }
                 top[j] = TokenScores.top2(rows[j]);
-                norms[j] = TokenScores.logNorm(rows[j], top[j].first());
+                norms[j] = TokenScores.logNorm(rows[j], top[j]);
             });
             for (int j = 0; j < block && first + j <= count; j++) {
                 int pos = first + j;

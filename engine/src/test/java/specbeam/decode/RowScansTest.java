@@ -20,7 +20,7 @@ class RowScansTest {
 
     @AfterEach
     void restore() {
-        RowScans.setParallel(true);
+        RowScans.resetToDefault();
     }
 
     private static final List<int[]> PROMPTS = List.of(new int[] {5}, new int[] {3, 9, 11, 2});
@@ -38,6 +38,7 @@ class RowScansTest {
                 () -> new SpeculativeDecoding(TARGET, CLOSE).generate(PROMPTS, spec, null),
                 () -> new SpeculativeBeamDecoding(TARGET, CLOSE).generate(PROMPTS, specBeam, null),
                 () -> new BeamSearchDecoding(TARGET).generate(PROMPTS, beam, null));
+        RowScans.setParallel(true);
         long before = RowScans.parallelRuns();
         GenerationResult[] parallel = runs.stream().map(Supplier::get).toArray(GenerationResult[]::new);
         assertThat(RowScans.parallelRuns()).as("scans taken in parallel").isGreaterThan(before);
