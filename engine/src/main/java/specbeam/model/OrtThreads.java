@@ -27,7 +27,8 @@ import java.util.Locale;
  *                     that the OS preempts stalls every operator
  * @param stopSpinning the workers stop spinning when a run ends ({@code specbeam.ort.spinStop}, ONNX Runtime's
  *                     {@code session.force_spinning_stop}), so they do not take the cores from the Java code or
- *                     the other model between runs
+ *                     the other model between runs; measured effective on per-session pools only (on the global
+ *                     pool a worker still held the second core after a run: README "Thread pool")
  * @param draftThreads intra-op threads of a draft session, 0 = as many as the target
  *                     ({@code specbeam.ort.draftThreads}); a count that differs from the shared pool's gives
  *                     the draft its own pool
