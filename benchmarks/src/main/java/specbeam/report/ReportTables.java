@@ -93,6 +93,7 @@ public final class ReportTables {
                     .append(rows.stream().map(ResultRow::providerUsed).filter(p -> p != null && !p.isEmpty()).distinct()
                             .reduce((a, c) -> a + ", " + c).orElse("unknown")).append(" |\n");
             sb.append("| ONNX Runtime workers | ").append(spinning()).append(" |\n");
+            sb.append("| KV cache | ").append(kvCache()).append(" |\n");
             sb.append("| JIT during measurement | ").append(jit()).append(" |\n");
             sb.append("| JMH | ").append(r.jmhSettings()).append(" |\n");
             sb.append("| target model.onnx | `").append(r.targetSha256()).append("` |\n");
@@ -516,6 +517,33 @@ public final class ReportTables {
         return rows.stream().filter(b -> b.baseline() == null && b.label().equals(r.baseline())
                 && b.batch() == r.batch() && b.provider().equals(r.provider()) && b.maxNewTokens() == r.maxNewTokens())
                 .findFirst();
+    }
+
+    /**
+     * Where the points' forks kept the KV cache (README "The KV cache"): "bound to ONNX Runtime in all 28 points
+     * (0 bytes copied by Java; host I/O 16.6-287 kB per token)", a split by backend, or "not recorded".
+     */
+    String kvCache() {
+        List<ResultRow> recorded = rows.stream().filter(r -> r.kvCache() != null && !r.kvCache().isEmpty()).toList();
+        if (recorded.isEmpty()) {
+            return "not recorded by this run";
+        }
+        java.util.Map<String, Long> byBackend = recorded.stream().collect(java.util.stream.Collectors.groupingBy(
+                ResultRow::kvCache, java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+        String where = byBackend.size() == 1 && byBackend.containsKey("bound")
+                ? "bound to ONNX Runtime in all " + recorded.size() + " points"
+                : byBackend.size() == 1 && byBackend.containsKey("host")
+                ? "direct buffers (host) in all " + recorded.size() + " points"
+                : byBackend.entrySet().stream().map(e -> e.getKey() + " in " + e.getValue())
+                        .reduce((x, y) -> x + ", " + y).orElse("") + " of " + recorded.size() + " points";
+        double throughJava = recorded.stream().map(ResultRow::kvBytesThroughJavaPerToken).filter(v -> v != null)
+                .mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+        java.util.DoubleSummaryStatistics io = recorded.stream().map(ResultRow::hostIoBytesPerToken)
+                .filter(v -> v != null).mapToDouble(Double::doubleValue).summaryStatistics();
+        String bytes = io.getCount() == 0 ? "" : String.format(java.util.Locale.ROOT,
+                "; cache bytes copied by Java per token: at most %.0f; host I/O %.1f-%.1f kB per token", throughJava,
+                io.getMin() / 1000, io.getMax() / 1000);
+        return where + bytes + " (`kv_cache` in the CSV)";
     }
 
     /**

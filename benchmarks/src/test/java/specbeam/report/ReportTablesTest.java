@@ -63,6 +63,21 @@ class ReportTablesTest {
     }
 
     @Test
+    void runBlockSaysWhereThePointsKeptTheKvCache() {
+        ResultRow bound = speculative(2, 1.5, false);   // Rows: bound, 0 bytes through Java, 2,048 B host I/O
+        assertThat(new ReportTables(List.of(Rows.greedy(), bound), List.of(), RUN).run())
+                .contains("| KV cache | bound to ONNX Runtime in all 2 points; cache bytes copied by Java per token: "
+                        + "at most 0; host I/O 2.0-2.0 kB per token (`kv_cache` in the CSV) |");
+        ResultRow host = with(with(speculative(4, 1.2, false), "kv_bytes_through_java_per_token", 9000.0),
+                "kv_cache", "host");
+        assertThat(new ReportTables(List.of(Rows.greedy(), bound, host), List.of(), RUN).run())
+                .contains("| KV cache | bound in 2, host in 1 of 3 points; cache bytes copied by Java per token: at "
+                        + "most 9000;");
+        assertThat(new ReportTables(List.of(with(Rows.greedy(), "kv_cache", null)), List.of(), RUN).run())
+                .contains("| KV cache | not recorded by this run |");
+    }
+
+    @Test
     void runBlockGivesTheRangeOfJitCompilationDuringMeasurementAndThePointWithTheMost() {
         ResultRow quiet = with(speculative(2, 1.5, false), "jit_ms_per_s", 0.5);
         ResultRow busy = with(speculative(4, 1.2, false), "jit_ms_per_s", 40.0);
@@ -77,10 +92,10 @@ class ReportTablesTest {
         return with(r, "ort_spinning_share", share);
     }
 
-    private static ResultRow with(ResultRow r, String column, Double value) {
+    private static ResultRow with(ResultRow r, String column, Object value) {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         com.fasterxml.jackson.databind.node.ObjectNode node = json.valueToTree(r);
-        node.put(column, value);
+        node.set(column, json.valueToTree(value));
         try {
             return json.treeToValue(node, ResultRow.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
