@@ -1,5 +1,6 @@
 package specbeam.bench;
 
+import org.apache.commons.math3.stat.descriptive.rank.Median;
 import specbeam.decode.BeamSearchDecoding;
 import specbeam.decode.DecodeStats;
 import specbeam.decode.GenerationConfig;
@@ -29,6 +30,8 @@ import java.util.SplittableRandom;
  * <pre>java -cp benchmarks.jar specbeam.bench.KvSideBySide TARGET DRAFT PROMPT_TOKENS NEW_TOKENS ROUNDS OUT_DIR</pre>
  */
 public final class KvSideBySide {
+    private static final Median MEDIAN = new Median();
+
     private KvSideBySide() {
     }
 
@@ -94,8 +97,8 @@ public final class KvSideBySide {
                     }
                 }
             }
-            double bound = median(wall[0]);
-            double host = median(wall[1]);
+            double bound = MEDIAN.evaluate(wall[0]);
+            double host = MEDIAN.evaluate(wall[1]);
             System.out.printf("%-24s %12.1f %12.1f %8.3f %10.0f / %-10.0f %10.0f / %-10.0f%n", modes[m], bound, host,
                     host / bound, last[0].kvBytesThroughJavaPerToken(), last[1].kvBytesThroughJavaPerToken(),
                     last[0].hostIoBytesPerToken(), last[1].hostIoBytesPerToken());
@@ -121,11 +124,5 @@ public final class KvSideBySide {
             return new BeamSearchDecoding(target).generate(prompts, config, null);
         }
         return new SpeculativeBeamDecoding(target, draft).generate(prompts, config, null);
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

@@ -1,5 +1,6 @@
 package specbeam.bench;
 
+import org.apache.commons.math3.stat.descriptive.rank.Median;
 import specbeam.decode.BeamSearchDecoding;
 import specbeam.decode.DecodeStats;
 import specbeam.decode.GenerationConfig;
@@ -35,6 +36,8 @@ import java.util.SplittableRandom;
  */
 public final class ScanSideBySide {
     private static final String[] SCANS = {"one core", "parallel"};
+
+    private static final Median MEDIAN = new Median();
 
     private ScanSideBySide() {
     }
@@ -117,7 +120,7 @@ public final class ScanSideBySide {
                 }
                 double nodes = sum[0].verifyForwards == 0 ? 0 : (double) sum[0].verifyNodes / sum[0].verifyForwards;
                 System.out.printf(Locale.ROOT, "%-24s %6.1f %21s %21s %21s %10.3f%n", modes[m], nodes, cells[0],
-                        cells[1], cells[2], median(wall[0]) / median(wall[1]));
+                        cells[1], cells[2], MEDIAN.evaluate(wall[0]) / MEDIAN.evaluate(wall[1]));
             }
             System.out.printf("load after %.2f%n", RunMetadata.readLoadAverage());
             Files.createDirectories(out);
@@ -137,11 +140,5 @@ public final class ScanSideBySide {
             return new SpeculativeBeamDecoding(model, model).generate(prompts, config, null);
         }
         return new SpeculativeDecoding(model, model).generate(prompts, config, null);
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }
