@@ -40,7 +40,8 @@ public final class OnnxCausalLm implements LanguageModel, AutoCloseable {
         this.inplaceSession = inplaceSession;
         this.provider = provider;
         KvBackend backend = KvBackend.requested();
-        this.boundKvLimit = NativeLimits.boundKvLimit(provider == ExecutionProvider.CUDA);
+        this.boundKvLimit = backend == KvBackend.HOST ? Long.MAX_VALUE   // -Dspecbeam.kv=host: never read
+                : NativeLimits.boundKvLimit(provider == ExecutionProvider.CUDA);
         OrtNative api = null;
         if (backend != KvBackend.HOST) {
             try {
